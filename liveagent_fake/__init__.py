@@ -1,0 +1,1 @@
+"""A faithful fake of the LiveAgent API v1, for tests, benchmarks and the demo."""

@@ -1,0 +1,58 @@
+"""Run the fake LiveAgent API v1 standalone: python -m liveagent_fake --port 8089"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+
+from .clock import Clock
+from .dataset import DatasetConfig
+from .models import Account
+from .server import FakeLiveAgent
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="liveagent-fake", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8089, help="0 picks a free port")
+    parser.add_argument("--conversations", type=int, default=5000)
+    parser.add_argument("--messages-per-conversation", type=float, default=5.0)
+    parser.add_argument("--days", type=int, default=90, help="days of generated history")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timezone", default="GMT", help="account time zone (IANA name)")
+    parser.add_argument("--api-key", default="test-api-key")
+    parser.add_argument("--requests-per-minute", type=float, default=None,
+                        help="answer 429 above this rate (default: no limit)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    started = time.monotonic()
+    account = Account(
+        DatasetConfig(seed=args.seed, conversations=args.conversations, days=args.days,
+                      messages_per_conversation=args.messages_per_conversation),
+        clock=Clock(), timezone=args.timezone, api_key=args.api_key,
+    )
+    fake = FakeLiveAgent(account, host=args.host, port=args.port,
+                         requests_per_minute=args.requests_per_minute, latency=args.latency)
+    fake.start()
+    print(f"fake LiveAgent API v1 at {fake.url}/api  ({args.conversations} conversations, "
+          f"time zone {args.timezone}, ready in {time.monotonic() - started:.1f}s)", flush=True)
+    print(f"api key: {args.api_key}   stop with Ctrl+C", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, SystemExit):
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

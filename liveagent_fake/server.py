@@ -1,0 +1,218 @@
+"""Real HTTP on a loopback port: faults, throttling, auth and routing around the model.
+
+The order a request goes through is: fault rules, the rate limit, the API key, the route.
+Every `ApiError` is rendered here, once, into the documented envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from .dataset import DatasetConfig
+from .exceptions import (
+    ApiError,
+    Forbidden,
+    NotFound,
+    ServerError,
+    TooManyRequests,
+    error_for_status,
+)
+from .faults import FaultInjector, FaultRule
+from .models import Account
+from .requestlog import LoggedRequest, RequestLog
+from .responses import Request
+from .throttle import TokenBucket
+from .urls import resolve
+
+log = logging.getLogger(__name__)
+
+HTML_ERROR_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+
+
+def encode_json(payload: dict) -> bytes:
+    """JSON as PHP's json_encode writes it: ASCII only, slashes escaped."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("/", "\\/").encode()
+
+
+class FakeLiveAgent:
+    """A fake LiveAgent API v1 account served over HTTP; use as a context manager or
+    call `start()`/`stop()`. `account` is the model tests change directly."""
+
+    def __init__(
+        self,
+        account: Account | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        requests_per_minute: float | None = None,
+        burst: float | None = None,
+        latency: float = 0.0,
+        log_size: int = 100_000,
+        fault_seed: int = 0,
+    ) -> None:
+        self.account = account or Account(DatasetConfig())
+        self.throttle = TokenBucket(requests_per_minute, burst) if requests_per_minute else None
+        self.latency = latency
+        self.faults = FaultInjector(fault_seed)
+        self.log = RequestLog(log_size)
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.fake = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_key(self) -> str:
+        return self.account.api_key
+
+    def set_rate_limit(self, requests_per_minute: float | None, burst: float | None = None) -> None:
+        self.throttle = TokenBucket(requests_per_minute, burst) if requests_per_minute else None
+
+    def start(self) -> FakeLiveAgent:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name="fake-liveagent",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeLiveAgent:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request processing ----------------------------------------------------------------
+    def answer(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict, dict]:
+        """(status, payload, extra headers) for a request that got past the fault rules."""
+        try:
+            if self.throttle is not None:
+                wait = self.throttle.take()
+                if wait:
+                    raise TooManyRequests(wait)
+            if params.get("apikey") != self.account.api_key:
+                raise Forbidden("Invalid API key" if params.get("apikey") else "Missing API key")
+            route = resolve(method, path)
+            if route is None:
+                raise NotFound(f"Unknown API method: {method} {path}")
+            handler, args = route
+            with self.account.lock:
+                payload = handler(self.account, Request(method, path, params, args))
+            return 200, {"response": payload}, {}
+        except TooManyRequests as error:
+            return error.status, error.envelope(), {"Retry-After": str(error.retry_after)}
+        except ApiError as error:
+            return error.status, error.envelope(), {}
+        except Exception:  # a bug in the fake must still look like the API's 500
+            log.exception("fake LiveAgent failed on %s %s", method, path)
+            internal = ServerError("Internal server error")
+            return internal.status, internal.envelope(), {}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    fake: FakeLiveAgent
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # one buffered write per response and no Nagle: keep-alive clients otherwise stall ~40 ms
+    wbufsize = -1
+    disable_nagle_algorithm = True
+    server_version = "Apache"
+    sys_version = ""
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the RequestLog is the fake's log
+
+    def _params(self) -> tuple[str, dict[str, str]]:
+        parts = urlsplit(self.path)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            body = self.rfile.read(length).decode("utf-8", "replace")
+            params.update(parse_qsl(body, keep_blank_values=True))
+        return parts.path, params
+
+    def _serve(self, method: str) -> None:
+        fake = self.server.fake
+        started, clock = time.time(), time.monotonic()
+        path, params = self._params()
+        rule = fake.faults.pick(method, path)
+        status = self._respond(fake, rule, method, path, params)
+        logged = {k: v for k, v in params.items() if k != "apikey"}
+        fake.log.add(LoggedRequest(method, path, logged, status, started,
+                                   time.monotonic() - clock, rule.kind if rule else None))
+
+    def _respond(
+        self, fake: FakeLiveAgent, rule: FaultRule | None, method: str, path: str,
+        params: dict[str, str],
+    ) -> int:
+        if rule is not None and rule.kind == "drop":
+            self.close_connection = True
+            return 0
+        if rule is not None and rule.kind == "slow":
+            time.sleep(rule.delay)
+        if fake.latency:
+            time.sleep(fake.latency)
+        if rule is not None and rule.kind == "html":
+            self._send(rule.status, HTML_ERROR_PAGE.encode(), "text/html", {})
+            return rule.status
+        if rule is not None and rule.kind == "status":
+            error = error_for_status(rule.status, f"Injected error {rule.status}")
+            headers = {"Retry-After": "1"} if isinstance(error, TooManyRequests) else {}
+            self._send(rule.status, encode_json(error.envelope()), "application/json", headers)
+            return rule.status
+        status, payload, headers = fake.answer(method, path, params)
+        body = encode_json(payload)
+        if rule is not None and rule.kind == "truncate":
+            self._send(status, body, "application/json", headers, cut=len(body) // 2)
+            return status
+        self._send(status, body, "application/json", headers)
+        return status
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str],
+        cut: int | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if cut is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body if cut is None else body[:cut])
