@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.postgres_server import REQUIRE_ENV, PostgresUnavailable, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A real Postgres server for the session (see tests/postgres_server.py)."""
+    try:
+        with postgres_server() as dsn:
+            yield dsn
+    except PostgresUnavailable as error:
+        message = f"no Postgres server available: {error}"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {message}")
+        pytest.skip(message)
