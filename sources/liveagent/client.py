@@ -1,0 +1,213 @@
+"""The one HTTP client of the source: dlt's RESTClient on dlt's retrying requests session.
+
+- The API key travels as the `apikey` query parameter (API v1 allows nothing else), so every
+  URL or exception text that leaves this module is redacted first.
+- A rate limiter shared by all threads is applied per HTTP attempt (retries included) by a
+  transport adapter, so concurrency never exceeds the account's request budget.
+- Errors come out as the small `LiveAgentError` hierarchy with one-line messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import APIKeyAuth
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from pyrate_limiter import Duration, Limiter, Rate
+from requests import HTTPError, PreparedRequest, RequestException, Response
+from requests.adapters import HTTPAdapter
+
+from .exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    LiveAgentError,
+    NotFoundError,
+    RequestError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+_APIKEY_PARAM = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
+
+
+def api_url(base_url: str) -> str:
+    """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'"""
+    url = (base_url or "").strip().rstrip("/")
+    if url.endswith("/api"):
+        url = url[: -len("/api")]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"sources.liveagent.base_url must be the account URL like https://acme.ladesk.com, "
+            f"got {base_url!r}"
+        )
+    return url + "/api"
+
+
+class ApiHTTPError(HTTPError):
+    """An error answer, raised inside the retrying session so dlt retries 429 and 5xx."""
+
+
+class RequestMetrics:
+    """HTTP attempts made and seconds spent waiting for the rate limiter, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.waited = 0.0
+
+    def add(self, waited: float) -> None:
+        with self._lock:
+            self.requests += 1
+            self.waited += waited
+
+
+# every client of the process counts here too, so a CLI can report on the sources it ran
+process_metrics = RequestMetrics()
+
+
+class RateLimitedAdapter(HTTPAdapter):
+    """Takes a permit from the shared limiter before every attempt and counts attempts."""
+
+    def __init__(self, limiter: Limiter, pool_maxsize: int) -> None:
+        super().__init__(pool_maxsize=pool_maxsize, pool_connections=1)
+        self.limiter = limiter
+        self.metrics = RequestMetrics()
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        started = time.monotonic()
+        self.limiter.try_acquire("liveagent")
+        waited = time.monotonic() - started
+        self.metrics.add(waited)
+        process_metrics.add(waited)
+        return super().send(request, *args, **kwargs)
+
+
+class LiveAgentClient:
+    """GET requests against one LiveAgent account, paged or not."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        requests_per_minute: float,
+        request_timeout: float,
+        max_attempts: int,
+        max_connections: int,
+    ) -> None:
+        if not api_key:
+            raise ConfigurationError(
+                "sources.liveagent.api_key is empty; set SOURCES__LIVEAGENT__API_KEY"
+            )
+        if requests_per_minute <= 0:
+            raise ConfigurationError("sources.liveagent.requests_per_minute must be positive")
+        self.base_url = api_url(base_url)
+        self._api_key = api_key
+        self.max_attempts = max_attempts
+        http = Client(
+            request_timeout=request_timeout, request_max_attempts=max_attempts,
+            raise_for_status=False, respect_retry_after_header=True,
+            request_backoff_factor=1, request_max_retry_delay=120,
+        )
+        session = http.session
+        per_minute = max(1, int(requests_per_minute))
+        per_second = max(1, -(-per_minute // 60))  # spread the minute's budget over its seconds
+        limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)])
+        self._adapter = RateLimitedAdapter(limiter, pool_maxsize=max_connections)
+        session.mount("http://", self._adapter)
+        session.mount("https://", self._adapter)
+        self._rest = RESTClient(
+            base_url=self.base_url,
+            auth=APIKeyAuth(name="apikey", api_key=api_key, location="query"),
+            session=session,
+        )
+
+    @property
+    def metrics(self) -> RequestMetrics:
+        return self._adapter.metrics
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The `response` object of a single GET."""
+        pages = self.paginate(path, None, SinglePagePaginator(), params)
+        return next(iter(pages), [{}])[0]
+
+    def paginate(
+        self, path: str, data_key: str | None, paginator: BasePaginator,
+        params: Mapping[str, Any] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of rows under `response.<data_key>` (the whole `response` when None)."""
+        selector = "response" if data_key is None else f"response.{data_key}"
+        pages = self._rest.paginate(
+            path, params=dict(params or {}), paginator=paginator, data_selector=selector,
+            hooks={"response": [self._check]},
+        )
+        try:
+            for page in pages:
+                yield list(page)
+        except ApiHTTPError as error:
+            raise self._api_error(path, error.response) from None
+        except LiveAgentError:
+            raise
+        except RequestException as error:
+            raise UnavailableError(
+                f"LiveAgent at {self.base_url} could not be reached for {path} after "
+                f"{self.max_attempts} attempts: {self.redact(str(error))}"
+            ) from None
+
+    def redact(self, text: str) -> str:
+        """`text` without the API key, however it got there."""
+        text = _APIKEY_PARAM.sub(r"\1***", text)
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _check(self, response: Response, *args: Any, **kwargs: Any) -> None:
+        """Response hook: error statuses raise inside the retrying send (429/5xx retry)."""
+        if response.status_code >= 400:
+            raise ApiHTTPError(f"HTTP {response.status_code}", response=response)
+        content_type = response.headers.get("Content-Type", "")
+        if "json" not in content_type:
+            raise RequestError(
+                f"{self.base_url} answered {urlsplit(response.url).path} with "
+                f"'{content_type or 'no content type'}', not JSON: is "
+                "sources.liveagent.base_url a LiveAgent account?"
+            )
+        try:
+            response.json()
+        except ValueError:
+            raise RequestError(
+                f"LiveAgent sent malformed JSON for {urlsplit(response.url).path}"
+            ) from None
+
+    def _api_error(self, path: str, response: Response | None) -> LiveAgentError:
+        status = response.status_code if response is not None else 0
+        detail = self.redact(_error_message(response))
+        if status == 401:
+            return AuthenticationError(
+                f"LiveAgent rejected the API key (401 {detail}); check sources.liveagent.api_key "
+                "(SOURCES__LIVEAGENT__API_KEY)"
+            )
+        if status == 404:
+            return NotFoundError(f"LiveAgent has no {path} (404 {detail})")
+        if status == 429 or status >= 500:
+            return UnavailableError(
+                f"LiveAgent kept failing on {path} after {self.max_attempts} attempts "
+                f"({status} {detail})"
+            )
+        return RequestError(f"LiveAgent refused {path} ({status} {detail})")
+
+
+def _error_message(response: Response | None) -> str:
+    """The envelope's errormessage, or the HTTP reason when the body is not the envelope."""
+    if response is None:
+        return ""
+    try:
+        return str(response.json()["response"]["errormessage"])
+    except (ValueError, KeyError, TypeError):
+        return str(response.reason or "")

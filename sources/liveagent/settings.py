@@ -1,0 +1,159 @@
+"""Constants of the LiveAgent source: endpoints, page sizes, and the type of every known field.
+
+No logic lives here. A field's kind decides both how its text value is converted and the
+column type dlt creates, so conversion and schema cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["id", "text", "int", "float", "datetime", "utc_datetime", "date", "bool"]
+
+DEFAULT_TIMEZONE = "GMT"
+DEFAULT_REQUESTS_PER_MINUTE = 180.0
+DEFAULT_MAX_WORKERS = 8
+DEFAULT_REPORT_LOOKBACK_DAYS = 3
+DEFAULT_REPORT_HISTORY_DAYS = 90  # reports start this many days back when start_date is unset
+DEFAULT_REQUEST_TIMEOUT = 60.0
+DEFAULT_MAX_ATTEMPTS = 8
+
+CONVERSATIONS_PAGE_SIZE = 1000  # documented maximum of GET /conversations
+KB_PAGE_SIZE = 500  # documented maximum of the knowledge base lists
+REPORT_PAGE_SIZE = 1000  # documented maximum of limitcount
+PERFORMANCE_GROUP_BY = ("hour", "day", "week", "month")
+
+# never loaded, whatever endpoint returns them
+SECRET_FIELDS = frozenset({"authtoken", "browsercookiename", "apikey"})
+
+
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table: its name, key and the kinds of the API fields it holds."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    fields: dict[str, Kind]
+    drop: frozenset[str] = field(default_factory=frozenset)  # API fields not loaded
+
+
+CONVERSATIONS = Table(
+    "conversations", ("conversationid",),
+    {
+        "conversationid": "id", "code": "id", "publicurlcode": "id", "departmentid": "id",
+        "datecreated": "datetime", "datechanged": "datetime", "datedue": "datetime",
+        "departmentname": "text", "status": "text", "ownername": "text", "owneremail": "text",
+        "subject": "text", "preview": "text", "tags": "text", "channel_type": "text",
+        "messagegroupsin": "int", "messagegroupsout": "int",
+    },
+    drop=frozenset({"cursor"}),  # opaque paging token, not data
+)
+CONVERSATION_DETAILS = Table(
+    "conversation_details", ("conversationid",),
+    {**CONVERSATIONS.fields, "ownernote": "text", "assignedto": "id"},
+    drop=frozenset({"cursor"}),
+)
+CONVERSATION_TAGS = Table(
+    "conversation_tags", ("conversationid", "tag_id"),
+    {"conversationid": "id", "tag_id": "id"},
+)
+MESSAGE_GROUPS = Table(
+    "message_groups", ("messagegroupid",),
+    {
+        "messagegroupid": "id", "conversationid": "id", "userid": "id", "rtype": "text",
+        "rstatus": "text", "datecreated": "datetime", "datefinished": "datetime",
+    },
+    drop=frozenset({"messages"}),
+)
+MESSAGES = Table(
+    "messages", ("messageid",),
+    {
+        "messageid": "id", "messagegroupid": "id", "conversationid": "id", "userid": "id",
+        "rtype": "text", "datecreated": "datetime", "message": "text",
+    },
+)
+COMPANIES = Table(
+    "companies", ("id",),
+    {"id": "id", "name": "text", "datecreated": "datetime", "language": "text", "ip": "text"},
+)
+KNOWLEDGEBASES = Table("knowledgebases", ("kb_id",), {"kb_id": "id", "name": "text"})
+KB_ENTRIES = Table(
+    "kb_entries", ("kb_entry_id",),
+    {
+        "kb_id": "id", "kb_entry_id": "id", "parent_entry_id": "id", "conversationid": "id",
+        "departmentid": "id", "rtype": "text", "rstatus": "text", "access": "text",
+        "access_inherited": "text", "urlcode": "text", "treepath": "text", "title": "text",
+        "metadescription": "text", "keywords": "text", "content": "text", "deleted": "text",
+        "description": "text", "rorder": "int", "views": "int", "votes": "int",
+        "datecreated": "datetime", "datechanged": "datetime",
+    },
+)
+TAGS = Table("tags", ("id",), {"id": "id", "name": "text"})
+CUSTOMER_GROUPS = Table("customer_groups", ("id",), {"id": "id", "name": "text"})
+SUGGESTION_CATEGORIES = Table(
+    "suggestion_categories", ("id",), {"id": "id", "title": "text", "path": "text"}
+)
+AGENTS = Table(
+    "agents", ("id",),
+    {
+        "id": "id", "contactid": "id", "email": "text", "firstname": "text", "lastname": "text",
+        "systemname": "text", "gender": "text", "role": "text", "avatar_url": "text",
+        "preset_status": "text",
+    },
+    drop=SECRET_FIELDS | {"userid", "username", "presetStatus", "onlineStatus"},
+)
+AGENT_ONLINE_STATUS = Table(
+    "agent_online_status", ("id", "snapshot_at"),
+    {"id": "id", "snapshot_at": "utc_datetime", "online_status": "text", "preset_status": "text"},
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One of the nine report endpoints and the table it loads."""
+
+    endpoint: str  # under /api/reports/
+    data_key: str
+    table: Table
+    text_columns: frozenset[str] = frozenset()  # everything else numeric, see `report_kind`
+
+
+def _report(
+    endpoint: str, data_key: str, table: str, primary_key: tuple[str, ...],
+    fields: dict[str, Kind], text: frozenset[str] = frozenset(),
+) -> Report:
+    return Report(endpoint, data_key, Table(table, primary_key, fields), text)
+
+
+_PER_DAY_KEY = ("report_date", "id")
+_NAMES = frozenset({"firstname", "lastname", "channelName", "departmentName", "tagName"})
+REPORTS: tuple[Report, ...] = (
+    _report("agents", "agents", "report_agents", _PER_DAY_KEY,
+            {"id": "id", "contactid": "id", "report_date": "date"}, _NAMES),
+    _report("channels", "channels", "report_channels", _PER_DAY_KEY,
+            {"id": "id", "report_date": "date"}, _NAMES),
+    _report("departments", "departments", "report_departments", _PER_DAY_KEY,
+            {"id": "id", "report_date": "date"}, _NAMES),
+    _report("tags", "tags", "report_tags", _PER_DAY_KEY,
+            {"id": "id", "report_date": "date"}, _NAMES),
+    _report("performance", "performance", "report_performance", ("datetime",),
+            {"datetime": "datetime", "dateto": "datetime", "report_date": "date"}),
+    _report("tickets/load", "loads", "report_tickets_load", ("date",),
+            {"date": "datetime", "report_date": "date"}),
+    _report("tickets/slacompliance", "slacompliances", "report_sla_compliance", ("date",),
+            {"date": "datetime", "report_date": "date"}),
+    _report("tickets/slalog", "slalogs", "report_sla_log", ("id",),
+            {"id": "id", "conversationid": "id", "code": "id", "departmentid": "id",
+             "levelid": "id", "sla_level_id": "id", "agentid": "id", "req_contactid": "id",
+             "date_created": "datetime", "date_closed": "datetime", "date_due": "datetime",
+             "server_date_closed": "utc_datetime", "server_date_due": "utc_datetime",
+             "report_date": "date"},
+            frozenset({"department_name", "sla_level_name", "sla", "agent_firstname",
+                       "agent_lastname", "req_firstname", "req_lastname"})),
+    _report("tickets/agentsavailability", "agentsavailability", "report_agents_availability",
+            ("id",),
+            {"id": "id", "userid": "id", "contactid": "id", "departmentid": "id",
+             "from_date": "datetime", "to_date": "datetime", "report_date": "date"},
+            frozenset({"firstname", "lastname", "department_name", "hours_online"})),
+)

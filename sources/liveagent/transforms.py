@@ -1,0 +1,256 @@
+"""Pure record transforms: API rows (all text, account-local datetimes) into typed rows.
+
+Rules, the same for every table:
+- datetimes are read in the account time zone and stored as timezone-aware UTC;
+- ids, numbers and datetimes that come as "" are NULL; free text keeps "" as delivered;
+- constlist codes (status, rtype, ...) are kept as delivered;
+- secret fields (agent auth tokens, cookie names) are dropped before anything else sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pendulum
+from dlt.common.schema.typing import TColumnSchema
+
+from .exceptions import ConfigurationError, RequestError
+from .settings import (
+    AGENTS,
+    COMPANIES,
+    MESSAGE_GROUPS,
+    MESSAGES,
+    SECRET_FIELDS,
+    Kind,
+    Report,
+    Table,
+)
+
+Row = dict[str, Any]
+UTC = timezone.utc
+_DATA_TYPES: dict[Kind, str] = {
+    "id": "text", "text": "text", "int": "bigint", "float": "double", "datetime": "timestamp",
+    "utc_datetime": "timestamp", "date": "date", "bool": "bool",
+}
+
+
+class AccountTime:
+    """The account time zone: the one datetime parser of the source, and local-day arithmetic."""
+
+    def __init__(self, name: str) -> None:
+        try:
+            self.zone = pendulum.timezone(name)
+        except Exception:
+            raise ConfigurationError(
+                f"Unknown time zone '{name}' in sources.liveagent.timezone "
+                "(SOURCES__LIVEAGENT__TIMEZONE); use an IANA name such as Europe/Bratislava"
+            ) from None
+        self.name = name
+
+    def parse(self, value: str | None, utc: bool = False) -> datetime | None:
+        """'YYYY-MM-DD HH:MM:SS' (or a bare date) in the account zone -> aware UTC."""
+        if value is None or value == "" or value == "now":
+            return None
+        try:
+            naive = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise RequestError(f"LiveAgent sent a malformed datetime: {value!r}") from None
+        if naive.tzinfo is not None:
+            return naive.astimezone(UTC)
+        return naive.replace(tzinfo=UTC if utc else self.zone).astimezone(UTC)
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def day_start(self, day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
+
+    def to_local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def render_lower_bound(self, moment: datetime) -> str:
+        """Wall time for a `>=` filter: never later than `moment`, even in the repeated hour
+        of a DST change, whichever occurrence the server picks."""
+        return self._render(moment, -1)
+
+    def render_upper_bound(self, moment: datetime) -> str:
+        """Wall time for a `<=` filter: never earlier than `moment`."""
+        return self._render(moment, +1)
+
+    def _render(self, moment: datetime, direction: int) -> str:
+        local = moment.astimezone(self.zone)
+        wall = local.replace(tzinfo=None)
+        first = wall.replace(tzinfo=self.zone, fold=0).utcoffset()
+        second = wall.replace(tzinfo=self.zone, fold=1).utcoffset()
+        if first is not None and second is not None and first != second:
+            local = (moment + direction * abs(first - second)).astimezone(self.zone)
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_start_date(
+    value: str | date | datetime | None, time: AccountTime, exclusive_end: bool = False
+) -> datetime | None:
+    """A start/end date from config or the CLI: 'YYYY-MM-DD' (account-local midnight) or an
+    ISO datetime (account-local unless it carries an offset). With `exclusive_end`, a bare
+    date means the end of that day (the next day's midnight)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=time.zone)
+        return aware.astimezone(UTC)
+    if isinstance(value, date):
+        return time.day_start(value + timedelta(days=1 if exclusive_end else 0))
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(
+            f"Malformed date {value!r}: use YYYY-MM-DD or an ISO datetime like "
+            "2025-01-31T08:00:00"
+        ) from None
+    if len(text) == 10:
+        return parse_start_date(parsed.date(), time, exclusive_end)
+    return parse_start_date(parsed, time)
+
+
+def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
+    """Typed copy of an API row; unknown fields pass through, secrets and `drop` never do."""
+    out: Row = {}
+    for name, value in row.items():
+        if name in SECRET_FIELDS or name in table.drop:
+            continue
+        kind = table.fields.get(name)
+        out[name] = value if kind is None else convert_value(value, kind, name, time)
+    return out
+
+
+def convert_value(value: Any, kind: Kind, name: str, time: AccountTime) -> Any:
+    if kind == "text":
+        return value
+    if value is None or value == "":
+        return None
+    if kind == "id":
+        return str(value)
+    if kind in ("datetime", "utc_datetime"):
+        return time.parse(value, utc=kind == "utc_datetime")
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        raise RequestError(
+            f"LiveAgent sent {value!r} for the numeric field '{name}'"
+        ) from None
+    return value
+
+
+def column_hints(table: Table) -> dict[str, TColumnSchema]:
+    """dlt column schema for the table's known fields (keys are API field names)."""
+    hints: dict[str, TColumnSchema] = {}
+    for name, kind in table.fields.items():
+        column: TColumnSchema = {"data_type": _DATA_TYPES[kind], "nullable": True}  # type: ignore[typeddict-item]
+        if kind in ("datetime", "utc_datetime"):
+            column["timezone"] = True
+        if name in table.primary_key:
+            column["nullable"] = False
+        hints[name] = column
+    return hints
+
+
+# -- conversations ---------------------------------------------------------------------------
+def dedup_columns(table: Table) -> tuple[str, ...]:
+    """Incremental dedup key for rows at the high-water mark: every loaded field, so a row
+    re-read at the boundary is dropped only when nothing in it changed."""
+    return tuple(sorted(table.fields))
+
+
+def conversation_tags(conversation: Mapping[str, Any]) -> list[Row]:
+    """One row per tag id in the comma-separated `tags` field; a conversation without tags gets
+    a tombstone row that only deletes its previous tag rows (see the `deleted` hard-delete hint).
+    """
+    conversationid = conversation["conversationid"]
+    tag_ids = sorted({t.strip() for t in (conversation.get("tags") or "").split(",") if t.strip()})
+    if not tag_ids:
+        return [{"conversationid": conversationid, "tag_id": "", "deleted": True}]
+    return [{"conversationid": conversationid, "tag_id": tag_id} for tag_id in tag_ids]
+
+
+def message_rows(
+    conversationid: str, groups: Iterable[Mapping[str, Any]], time: AccountTime
+) -> tuple[list[Row], list[Row]]:
+    """(message_groups, messages) of one conversation, each row carrying its parents' ids."""
+    group_rows: list[Row] = []
+    messages: list[Row] = []
+    for group in groups:
+        group_row = convert(group, MESSAGE_GROUPS, time)
+        group_row["conversationid"] = conversationid
+        group_rows.append(group_row)
+        for message in group.get("messages") or []:
+            row = convert(message, MESSAGES, time)
+            row["conversationid"] = conversationid
+            row["messagegroupid"] = group_row["messagegroupid"]
+            messages.append(row)
+    return group_rows, messages
+
+
+# -- companies, agents -----------------------------------------------------------------------
+def company_row(listed: Mapping[str, Any], detail: Mapping[str, Any] | None, time: AccountTime
+                ) -> Row:
+    """The list row enriched with its details; `emails` is always a list."""
+    merged = {**listed, **(detail or {})}
+    emails = merged.get("emails")
+    if isinstance(emails, str):
+        merged["emails"] = [e.strip() for e in emails.split(",") if e.strip()]
+    return convert(merged, COMPANIES, time)
+
+
+def agent_row(online: Mapping[str, Any], detail: Mapping[str, Any] | None, time: AccountTime
+              ) -> Row:
+    """An agent from the online-status list plus its details, without secrets."""
+    merged: Row = {
+        "id": online["id"], "contactid": online.get("contactid"),
+        "email": online.get("username"), "firstname": online.get("firstname"),
+        "lastname": online.get("lastname"), "avatar_url": online.get("avatar_url"),
+        "preset_status": online.get("presetStatus"),
+    }
+    for name, value in (detail or {}).items():
+        if name not in SECRET_FIELDS and name not in ("userid",):
+            merged[name] = value
+    return convert(merged, AGENTS, time)
+
+
+def online_status_row(online: Mapping[str, Any], snapshot_at: datetime) -> Row:
+    return {"id": online["id"], "snapshot_at": snapshot_at,
+            "online_status": online.get("onlineStatus"),
+            "preset_status": online.get("presetStatus")}
+
+
+# -- reports ---------------------------------------------------------------------------------
+def report_kind(report: Report, column: str) -> Kind:
+    """Documented kind of a report column: ids, names and datetimes as listed; rates, shares
+    and averages sent as "0.00" are doubles; every other column is a count (bigint)."""
+    known = report.table.fields.get(column)
+    if known is not None:
+        return known
+    if column in report.text_columns:
+        return "text"
+    if column.endswith(("_p", "_ph")) or column.startswith("avg"):
+        return "float"
+    return "int"
+
+
+def report_rows(
+    report: Report, rows: Iterable[Mapping[str, Any]], report_date: date, time: AccountTime
+) -> Iterator[Row]:
+    for row in rows:
+        out: Row = {name: convert_value(value, report_kind(report, name), name, time)
+                    for name, value in row.items() if name not in SECRET_FIELDS}
+        out["report_date"] = report_date
+        yield out
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
