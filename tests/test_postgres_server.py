@@ -6,7 +6,7 @@ import dlt
 import pytest
 
 from liveagent_fake.server import FakeLiveAgent
-from tests.fake.conftest import Api, make_account
+from tests.support import Api, make_account
 
 pytestmark = pytest.mark.postgres
 

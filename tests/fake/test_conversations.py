@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.fake.conftest import Api
+from tests.support import Api
 
 FMT = "%Y-%m-%d %H:%M:%S"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake.conftest import Api
+from tests.support import Api
 
 # the field tables of the reference, endpoint by endpoint
 CONVERSATION_LIST_FIELDS = {

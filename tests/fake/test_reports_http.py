@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from liveagent_fake.reports import REPORT_NAMES
-from tests.fake.conftest import Api
 from tests.fake.test_envelope import assert_error
+from tests.support import Api
 
 LIST_KEY = {"agents": "agents", "channels": "channels", "departments": "departments",
             "performance": "performance", "tags": "tags",

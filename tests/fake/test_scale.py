@@ -11,7 +11,7 @@ from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.fake.conftest import NOW, Api
+from tests.support import NOW, Api
 
 CONVERSATIONS = 100_000
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from tests.fake.conftest import Api
 from tests.fake.test_envelope import assert_error
+from tests.support import Api
 
 
 class TestRequestLog:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from liveagent_fake.server import FakeLiveAgent
-from tests.fake.conftest import NOW, Api, make_account
+from tests.support import NOW, Api, make_account
 
 FMT = "%Y-%m-%d %H:%M:%S"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fake.conftest import Api
 from tests.fake.test_envelope import assert_error
+from tests.support import Api
 
 OK = {"status": "OK", "statuscode": 0}
 

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from pipelines.liveagent_pipeline import main
+from tests.support import Api, make_account
+from tests.warehouse import Warehouse
+
+ZONE = "Europe/Bratislava"
+
+
+@pytest.fixture
+def account() -> Account:
+    return make_account(conversations=120, timezone=ZONE)
+
+
+@pytest.fixture
+def fake(account: Account) -> Iterator[FakeLiveAgent]:
+    with FakeLiveAgent(account) as server:
+        yield server
+
+
+@pytest.fixture
+def api(fake: FakeLiveAgent) -> Api:
+    return Api(fake)
+
+
+@pytest.fixture
+def configured(fake: FakeLiveAgent, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Environment as a user would set it for this fake account; returns the work dir."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCES__LIVEAGENT__BASE_URL", fake.url + "/api/")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__API_KEY", fake.api_key)
+    monkeypatch.setenv("SOURCES__LIVEAGENT__TIMEZONE", ZONE)
+    monkeypatch.setenv("SOURCES__LIVEAGENT__START_DATE", "2025-09-09")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1000000")
+    return tmp_path
+
+
+@pytest.fixture
+def run_cli(configured: Path) -> Callable[..., int]:
+    def run(*args: str) -> int:
+        return main(["run", "--pipelines-dir", str(configured / "pipelines"), *args])
+    return run
+
+
+@pytest.fixture
+def warehouse(configured: Path) -> Warehouse:
+    return Warehouse(str(configured / "warehouse.duckdb"))

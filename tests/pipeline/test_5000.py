@@ -1,0 +1,45 @@
+"""A run against an account with 5,000 conversations loads every table completely."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from tests.pipeline.conftest import ZONE
+from tests.pipeline.test_tables import CONTRACT_TABLES
+from tests.support import make_account
+from tests.warehouse import Warehouse
+
+
+@pytest.fixture
+def account() -> Account:
+    return make_account(conversations=5000, timezone=ZONE)
+
+
+@pytest.fixture
+def fake(account: Account) -> Iterator[FakeLiveAgent]:
+    with FakeLiveAgent(account) as server:
+        yield server
+
+
+def test_5000_conversations(run_cli, fake: FakeLiveAgent, account: Account,
+                            warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    assert warehouse.tables() >= CONTRACT_TABLES
+    groups = sum(len(account.record(i).groups) for i in range(5000))
+    messages = sum(len(g.messages) for i in range(5000) for g in account.record(i).groups)
+    assert warehouse.scalar("SELECT count(DISTINCT conversationid) FROM {ds}.conversations") \
+        == 5000
+    assert warehouse.scalar("SELECT count(DISTINCT messagegroupid) FROM {ds}.message_groups") \
+        == groups
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages
+    assert len(fake.log.select(path=r"/messages$")) == 5000  # one request per conversation
+    conversation_pages = fake.log.select(path=r"/api/conversations$")
+    # 5,000 is a multiple of the page size: the sixth, empty page is how the API says "done"
+    assert len(conversation_pages) == 6 and {e.params["limit"] for e in conversation_pages} == \
+        {"1000"}
+    for table in CONTRACT_TABLES:
+        assert warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{table}") > 0, table

@@ -1,0 +1,69 @@
+"""`liveagent-pipeline run` options, exit codes and the summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from tests.warehouse import Warehouse
+
+
+def test_summary_names_tables_requests_and_where_the_data_is(
+    run_cli, fake: FakeLiveAgent, warehouse: Warehouse, capsys: pytest.CaptureFixture
+) -> None:
+    assert run_cli() == 0
+    out = capsys.readouterr().out
+    assert f"with {fake.log.total} API requests" in out
+    conversations = warehouse.scalar("SELECT count(*) FROM {ds}.conversations")
+    assert f"  conversations{' ' * 10}" in out and f" {conversations}\n" in out
+    assert f"data: {warehouse.path} (dataset liveagent)" in out
+
+
+def test_resources_selects_tables_and_keeps_the_conversation_family_together(
+    run_cli, fake: FakeLiveAgent, warehouse: Warehouse
+) -> None:
+    assert run_cli("--resources", "tags,messages") == 0
+    assert warehouse.tables() >= {"tags", "conversations", "conversation_tags",
+                                  "message_groups", "messages"}
+    assert not warehouse.tables() & {"companies", "report_agents", "kb_entries", "agents"}
+    assert fake.log.select(path="/reports/") == [] and fake.log.select(path="/companies") == []
+
+
+def test_unknown_resource_is_a_usage_error(run_cli, capsys: pytest.CaptureFixture) -> None:
+    assert run_cli("--resources", "tags,tickets") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("liveagent-pipeline: unknown resource 'tickets'; choose from:")
+    assert "messages" in err and "company_list" not in err
+
+
+def test_duckdb_file_named_like_the_dataset_is_refused(
+    run_cli, capsys: pytest.CaptureFixture
+) -> None:
+    assert run_cli("--duckdb-path", "liveagent.duckdb") == 2
+    assert "named like the dataset 'liveagent'" in capsys.readouterr().err
+
+
+def test_end_date_backfill_leaves_the_high_water_mark(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    assert run_cli("--resources", "conversations", "--start-date", "2025-09-20",
+                   "--end-date", "2025-09-25") == 0
+    (listing,) = fake.log.select(path="/api/conversations$")
+    assert listing.params["datechanged"] == "btw:2025-09-20 00:00:00,2025-09-25 23:59:59"
+    backfilled = warehouse.scalar("SELECT count(*) FROM {ds}.conversations")
+    assert 0 < backfilled < 120
+    fake.log.clear()
+    assert run_cli("--resources", "conversations") == 0  # the state never moved: a full read
+    (listing,) = fake.log.select(path="/api/conversations$")
+    assert listing.params["datechanged"] == "gte:2025-09-09 00:00:00"
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120
+
+
+def test_full_refresh_starts_over(run_cli, fake: FakeLiveAgent, warehouse: Warehouse) -> None:
+    assert run_cli("--resources", "conversations") == 0
+    fake.log.clear()
+    assert run_cli("--resources", "conversations", "--full-refresh") == 0
+    assert len(fake.log.select(path=r"/messages$")) == 120  # everything read again
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == \
+        warehouse.scalar("SELECT count(DISTINCT messageid) FROM {ds}.messages")

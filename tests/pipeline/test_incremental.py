@@ -1,0 +1,121 @@
+"""Run, change the account the way users do, run again: every table equals the fake exactly,
+and a run with nothing changed asks for no messages."""
+
+from __future__ import annotations
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from tests.pipeline.conftest import ZONE
+from tests.pipeline.test_tables import CONVERSATION_COLUMNS
+from tests.support import Api
+from tests.warehouse import Expected, Warehouse
+
+
+def assert_conversation_family_equal(api: Api, warehouse: Warehouse) -> None:
+    expected = Expected(api, ZONE)
+    assert warehouse.keyed("conversations", "conversationid", CONVERSATION_COLUMNS) == \
+        expected.conversation_rows()
+    tags = warehouse.rows("conversation_tags", "conversationid, tag_id")
+    assert sorted((r["conversationid"], r["tag_id"]) for r in tags) == \
+        sorted(expected.tag_rows())
+    groups, messages = expected.message_tables()
+    assert warehouse.keyed("message_groups", "messagegroupid", list(next(iter(groups.values()))))\
+        == groups
+    assert warehouse.keyed("messages", "messageid", list(next(iter(messages.values())))) == \
+        messages
+
+
+def high_water_mark(account: Account) -> tuple[int, int]:
+    """(index, datechanged) of the most recently changed conversation."""
+    index = max(range(account.config.conversations), key=lambda i: account.record(i).changed)
+    return index, account.record(index).changed
+
+
+def test_changes_between_runs_are_all_picked_up(
+    run_cli, fake: FakeLiveAgent, account: Account, api: Api, warehouse: Warehouse
+) -> None:
+    assert run_cli() == 0
+    boundary_index, boundary = high_water_mark(account)
+    agent = account.entities.agents[2].email
+    ref = account.conversation_id
+
+    # a change stamped in the very second of the high-water mark, on another conversation
+    other = next(i for i in range(60, 120) if account.record(i).changed < boundary
+                 and account.record(i).status != "X")
+    account.add_message(ref(other), "same second", useridentifier=agent, at=boundary)
+    # and the ordinary kinds of change, later
+    account.clock.advance(600)
+    account.set_status(ref(1), "R", useridentifier=agent)
+    account.add_message(ref(2), "a reply", useridentifier=agent)
+    account.add_message(ref(3), "a note", kind="N")
+    account.add_message(ref(4), "customer again", from_customer=True)
+    created = account.create_conversation("New one", "Hello there", channel="E", owner=3)
+    deleted = next(i for i in range(10, 30) if account.record(i).status != "X")
+    account.delete_conversation(ref(deleted))
+    untagged = next(i for i in range(30, 60) if account.record(i).tags)
+    for tag in list(account.record(untagged).tags):
+        account.tag_conversation(ref(untagged), tag_id=account.entities.tags[tag].id, add=False)
+    account.tag_conversation(ref(5), name=account.entities.tags[0].name, add=True)
+    touched = (other, 1, 2, 3, 4, deleted, untagged, 5)
+    assert len(set(touched)) == len(touched)
+    changed = {ref(i) for i in touched} | {created}
+
+    fake.log.clear()
+    assert run_cli() == 0
+    asked = {e.path.split("/")[3] for e in fake.log.select(path=r"/messages$")}
+    assert changed <= asked
+    assert asked - changed <= {ref(boundary_index)}  # at most the boundary row changed too
+    assert_conversation_family_equal(api, warehouse)
+    assert warehouse.scalar(
+        f"SELECT count(*) FROM {{ds}}.conversation_tags WHERE conversationid = '{ref(untagged)}'"
+    ) == 0
+
+    fake.log.clear()
+    assert run_cli() == 0
+    assert fake.log.select(path=r"/messages$") == []
+    listing = fake.log.select(path=r"/api/conversations$")
+    assert len(listing) == 1 and listing[0].params["datechanged"].startswith("gte:")
+    assert_conversation_family_equal(api, warehouse)
+
+
+def test_a_conversation_deleted_before_its_messages_are_read_is_skipped(
+    run_cli, fake: FakeLiveAgent, account: Account, api: Api, warehouse: Warehouse
+) -> None:
+    victim = account.conversation_id(7)
+    fake.faults.add("status", status=404, path=f"/api/conversations/{victim}/messages$")
+    assert run_cli() == 0
+    assert warehouse.scalar(
+        f"SELECT count(*) FROM {{ds}}.messages WHERE conversationid = '{victim}'") == 0
+    assert warehouse.scalar("SELECT count(DISTINCT conversationid) FROM {ds}.messages") == 119
+
+
+def test_kb_entries_are_incremental(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    assert run_cli() == 0
+    account.clock.advance(60)
+    account.touch_kb_entry(5, title="Renamed entry")
+    fake.log.clear()
+    assert run_cli() == 0
+    (entries_call,) = fake.log.select(path="/knowledgebase/entries$")
+    assert "date_changed" in entries_call.params
+    assert warehouse.scalar("SELECT title FROM {ds}.kb_entries WHERE kb_entry_id = '5'") == \
+        "Renamed entry"
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.kb_entries") == 40
+
+
+def test_a_same_second_change_to_the_boundary_conversation_itself(
+    run_cli, fake: FakeLiveAgent, account: Account, api: Api, warehouse: Warehouse
+) -> None:
+    assert run_cli() == 0
+    index, boundary = high_water_mark(account)
+    ref = account.conversation_id(index)
+    new_status = "C" if account.record(index).status != "C" else "A"
+    account.set_status(ref, new_status, at=boundary)  # same datechanged, different row
+    fake.log.clear()
+    assert run_cli() == 0
+    assert [e.path for e in fake.log.select(path=r"/messages$")] == \
+        [f"/api/conversations/{ref}/messages"]
+    assert warehouse.scalar(
+        f"SELECT status FROM {{ds}}.conversations WHERE conversationid = '{ref}'") == new_status
+    assert_conversation_family_equal(api, warehouse)

@@ -1,0 +1,105 @@
+"""A first run loads every table of the contract, and each equals the fake account."""
+
+from __future__ import annotations
+
+from tests.pipeline.conftest import ZONE
+from tests.support import Api
+from tests.warehouse import Expected, Warehouse, utc
+
+CONVERSATION_COLUMNS = [
+    "conversationid", "code", "status", "datecreated", "datechanged", "datedue", "departmentid",
+    "departmentname", "ownername", "owneremail", "subject", "preview", "publicurlcode", "tags",
+    "channel_type", "messagegroupsin", "messagegroupsout",
+]
+CONTRACT_TABLES = {
+    "conversations", "conversation_tags", "message_groups", "messages", "companies",
+    "knowledgebases", "kb_entries", "tags", "customer_groups", "suggestion_categories", "agents",
+    "agent_online_status", "report_agents", "report_channels", "report_departments",
+    "report_tags", "report_performance", "report_tickets_load", "report_sla_compliance",
+    "report_sla_log", "report_agents_availability",
+}
+
+
+def test_every_table_equals_the_fake(run_cli, api: Api, warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    assert warehouse.tables() >= CONTRACT_TABLES
+    expected = Expected(api, ZONE)
+
+    assert warehouse.keyed("conversations", "conversationid", CONVERSATION_COLUMNS) == \
+        expected.conversation_rows()
+    tags = warehouse.rows("conversation_tags", "conversationid, tag_id")
+    assert len(tags) == len(expected.tag_rows())
+    assert {(r["conversationid"], r["tag_id"]) for r in tags} == expected.tag_rows()
+
+    groups, messages = expected.message_tables()
+    assert warehouse.keyed("message_groups", "messagegroupid", list(next(iter(groups.values()))))\
+        == groups
+    assert warehouse.keyed("messages", "messageid", list(next(iter(messages.values())))) == \
+        messages
+
+
+def test_directory_tables_equal_the_fake(run_cli, api: Api, warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    listed = api.get("/api/companies")["companies"]
+    companies = warehouse.keyed("companies", "id", ["id", "name", "language", "datecreated"])
+    assert set(companies) == {c["id"] for c in listed}
+    for company in listed:
+        detail = api.get(f"/api/companies/{company['id']}")
+        assert companies[company["id"]] == {"id": company["id"], "name": detail["name"],
+                                            "language": detail["language"],
+                                            "datecreated": utc(detail["datecreated"], ZONE)}
+    emails = warehouse.scalar("SELECT count(*) FROM {ds}.companies__emails")
+    assert emails == sum(len(c["emails"].split(",")) for c in listed)
+
+    entries = api.get("/api/knowledgebase/entries", limit=500)["entries"]
+    loaded = warehouse.keyed("kb_entries", "kb_entry_id",
+                             ["kb_entry_id", "parent_entry_id", "views", "datechanged", "title"])
+    assert loaded == {e["kb_entry_id"]: {
+        "kb_entry_id": e["kb_entry_id"], "parent_entry_id": e["parent_entry_id"] or None,
+        "views": int(e["views"]), "datechanged": utc(e["datechanged"], ZONE),
+        "title": e["title"]} for e in entries}
+
+    for table, path, key, fields in [
+        ("tags", "/api/tags", "tags", ["id", "name"]),
+        ("customer_groups", "/api/customersgroups", "groups", ["id", "name"]),
+        ("suggestion_categories", "/api/suggestioncategories", "suggestioncategories",
+         ["id", "title", "path"]),
+        ("knowledgebases", "/api/knowledgebase/knowledgebases", "knowledgebases",
+         ["kb_id", "name"]),
+    ]:
+        rows = warehouse.rows(table, ", ".join(fields))
+        assert sorted(rows, key=str) == sorted(api.get(path)[key], key=str), table
+
+
+def test_agents_without_secrets(run_cli, api: Api, warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    states = api.get("/api/onlinestatus/agents")["agentsOnlineStates"]
+    agents = warehouse.rows("agents")
+    assert {a["id"] for a in agents} == {s["id"] for s in states}
+    assert not {"authtoken", "browsercookiename"} & set(agents[0])
+    for state in states:
+        detail = api.get(f"/api/agents/{state['id']}")
+        row = next(a for a in agents if a["id"] == state["id"])
+        assert (row["email"], row["role"], row["systemname"], row["preset_status"]) == \
+            (detail["email"], detail["role"], detail["systemname"], state["presetStatus"])
+        assert detail["authtoken"] not in repr(warehouse.rows("agents"))
+    snapshots = warehouse.rows("agent_online_status")
+    assert sorted((s["id"], s["online_status"]) for s in snapshots) == \
+        sorted((s["id"], s["onlineStatus"]) for s in states)
+    assert len({s["snapshot_at"] for s in snapshots}) == 1
+
+
+def test_column_types(run_cli, warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    types = warehouse.column_types()
+    assert types[("conversations", "datechanged")] == "TIMESTAMP WITH TIME ZONE"
+    assert types[("conversations", "messagegroupsin")] == "BIGINT"
+    assert types[("conversations", "conversationid")] == "VARCHAR"
+    assert types[("kb_entries", "kb_entry_id")] == "VARCHAR"
+    assert types[("report_agents", "answers")] == "BIGINT"
+    assert types[("report_agents", "answers_ph")] == "DOUBLE"
+    assert types[("report_agents", "report_date")] == "DATE"
+    assert types[("report_tickets_load", "avg_queue")] == "DOUBLE"
+    assert types[("report_sla_log", "server_date_due")] == "TIMESTAMP WITH TIME ZONE"
+    variants = [c for (_, c) in types if "__v_" in c]
+    assert variants == []

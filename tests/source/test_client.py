@@ -1,0 +1,135 @@
+"""The HTTP client and paginators against the fake over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from liveagent_fake.server import FakeLiveAgent
+from sources.liveagent.client import LiveAgentClient, api_url
+from sources.liveagent.exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    RequestError,
+    UnavailableError,
+)
+from sources.liveagent.paginators import CursorPaginator, ShortPageOffsetPaginator
+from tests.support import make_account
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLiveAgent]:
+    with FakeLiveAgent(make_account(conversations=25)) as server:
+        yield server
+
+
+def client_for(fake: FakeLiveAgent, api_key: str | None = None, rpm: float = 100_000,
+               attempts: int = 3, timeout: float = 5) -> LiveAgentClient:
+    return LiveAgentClient(fake.url, api_key or fake.api_key, rpm, timeout, attempts, 4)
+
+
+@pytest.mark.parametrize("given", ["https://acme.ladesk.com", "https://acme.ladesk.com/",
+                                   "https://acme.ladesk.com/api", "https://acme.ladesk.com/api/"])
+def test_base_url_forms(given: str) -> None:
+    assert api_url(given) == "https://acme.ladesk.com/api"
+
+
+@pytest.mark.parametrize("bad", ["", "acme.ladesk.com", "ftp://acme.ladesk.com"])
+def test_bad_base_url(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match="base_url"):
+        api_url(bad)
+
+
+class TestPaging:
+    def test_cursor_paging_at_the_page_size(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake)
+        pages = list(client.paginate("conversations", "conversations", CursorPaginator(10)))
+        assert [len(p) for p in pages] == [10, 10, 5]
+        ids = [r["conversationid"] for p in pages for r in p]
+        assert len(set(ids)) == 25
+        logged = fake.log.select(path="/api/conversations$")
+        assert [e.params for e in logged] == [
+            {"limit": "10"},
+            {"limit": "10", "cursor": pages[0][-1]["cursor"]},
+            {"limit": "10", "cursor": pages[1][-1]["cursor"]},
+        ]
+
+    def test_exact_multiple_needs_one_empty_page(self, fake: FakeLiveAgent) -> None:
+        pages = list(client_for(fake).paginate("conversations", "conversations",
+                                               CursorPaginator(5)))
+        assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 0]
+
+    def test_offset_paging_stops_at_a_short_page(self, fake: FakeLiveAgent) -> None:
+        paginator = ShortPageOffsetPaginator(15, "offset", "limit")
+        pages = list(client_for(fake).paginate("knowledgebase/entries", "entries", paginator))
+        assert [len(p) for p in pages] == [15, 15, 10]
+        assert [e.params for e in fake.log.entries()] == [
+            {"limit": "15", "offset": "0"}, {"limit": "15", "offset": "15"},
+            {"limit": "15", "offset": "30"}]
+
+    def test_get_returns_the_response_object(self, fake: FakeLiveAgent) -> None:
+        status = client_for(fake).get("application/status")
+        assert set(status) == {"liveagentversion", "current_server_time"}
+
+
+class TestErrors:
+    def test_wrong_key_names_the_setting_and_hides_the_key(self, fake: FakeLiveAgent) -> None:
+        with pytest.raises(AuthenticationError) as error:
+            client_for(fake, api_key="wrong-key-123").get("tags")
+        assert "SOURCES__LIVEAGENT__API_KEY" in str(error.value)
+        assert "wrong-key-123" not in str(error.value)
+        assert error.value.__cause__ is None and error.value.__suppress_context__
+
+    def test_404(self, fake: FakeLiveAgent) -> None:
+        with pytest.raises(NotFoundError, match="conversations/nope/messages"):
+            client_for(fake).get("conversations/nope/messages")
+
+    def test_400_is_not_retried(self, fake: FakeLiveAgent) -> None:
+        with pytest.raises(RequestError, match="limit"):
+            client_for(fake).get("conversations", {"limit": 5000})
+        assert fake.log.total == 1
+
+    def test_5xx_and_429_are_retried(self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("status", status=503, times=1)
+        fake.faults.add("status", status=429, times=1)
+        fake.faults.add("html", status=502, times=1)
+        assert client_for(fake, attempts=4).get("tags")["tags"]
+        assert [e.status for e in fake.log.entries()] == [503, 429, 502, 200]
+
+    def test_truncated_and_dropped_responses_are_retried(self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("truncate", times=1)
+        fake.faults.add("drop", times=1)
+        assert client_for(fake, attempts=3).get("tags")["tags"]
+        assert fake.log.total == 3
+
+    def test_attempts_run_out_with_a_clear_error(self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("status", status=500)
+        with pytest.raises(UnavailableError, match="after 2 attempts") as error:
+            client_for(fake, attempts=2).get("tags")
+        assert fake.api_key not in str(error.value)
+        assert fake.log.total == 2
+
+    def test_unreachable_host_hides_the_key(self) -> None:
+        client = LiveAgentClient("http://127.0.0.1:9", "secret-key-xyz", 1000, 1, 1, 2)
+        with pytest.raises(UnavailableError) as error:
+            client.get("tags")
+        assert "secret-key-xyz" not in str(error.value)
+        assert "could not be reached" in str(error.value)
+
+    def test_a_site_that_is_not_liveagent(self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("html", status=200)
+        with pytest.raises(RequestError, match=r"not JSON.*base_url"):
+            client_for(fake).get("tags")
+
+
+def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
+    client = client_for(fake, rpm=120)  # two a second
+    started = time.monotonic()
+    for _ in range(5):
+        client.get("tags")
+    elapsed = time.monotonic() - started
+    assert 1.9 <= elapsed <= 3.5
+    assert client.metrics.requests == 5 and client.metrics.waited >= 1.5

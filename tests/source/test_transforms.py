@@ -1,0 +1,176 @@
+"""Record transforms: datetime parsing, typing, tags, secrets, report columns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from sources.liveagent.exceptions import ConfigurationError, RequestError
+from sources.liveagent.reports import STATE_KEY, report_days
+from sources.liveagent.settings import CONVERSATIONS, REPORTS
+from sources.liveagent.transforms import (
+    AccountTime,
+    agent_row,
+    company_row,
+    conversation_tags,
+    convert,
+    message_rows,
+    parse_start_date,
+    report_kind,
+    report_rows,
+)
+
+UTC = timezone.utc
+BRATISLAVA = AccountTime("Europe/Bratislava")
+
+
+class TestAccountTime:
+    def test_parses_local_wall_time_into_utc(self) -> None:
+        assert BRATISLAVA.parse("2025-07-01 14:00:00") == datetime(2025, 7, 1, 12, tzinfo=UTC)
+        assert BRATISLAVA.parse("2025-12-01 13:00:00") == datetime(2025, 12, 1, 12, tzinfo=UTC)
+        assert AccountTime("GMT").parse("2025-12-01 13:00:00") == \
+            datetime(2025, 12, 1, 13, tzinfo=UTC)
+
+    @pytest.mark.parametrize("empty", [None, "", "now"])
+    def test_empty_values_are_null(self, empty) -> None:
+        assert BRATISLAVA.parse(empty) is None
+
+    def test_malformed_datetime_is_a_clear_error(self) -> None:
+        with pytest.raises(RequestError, match=r"malformed datetime: '31\.12\.2025'"):
+            BRATISLAVA.parse("31.12.2025")
+
+    def test_unknown_zone_names_the_setting(self) -> None:
+        with pytest.raises(ConfigurationError, match="SOURCES__LIVEAGENT__TIMEZONE"):
+            AccountTime("Mars/Olympus")
+
+    def test_bounds_in_the_repeated_dst_hour_are_safe(self) -> None:
+        # 2025-10-26 02:30 happens twice in Bratislava: 00:30 UTC (CEST) and 01:30 UTC (CET)
+        first, second = (datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+                         datetime(2025, 10, 26, 1, 30, tzinfo=UTC))
+        for moment in (first, second):
+            low = BRATISLAVA.render_lower_bound(moment)
+            high = BRATISLAVA.render_upper_bound(moment)
+            for fold in (0, 1):  # whichever occurrence the server assumes
+                as_server = datetime.fromisoformat(low).replace(tzinfo=BRATISLAVA.zone, fold=fold)
+                assert as_server <= moment
+                as_server = datetime.fromisoformat(high).replace(tzinfo=BRATISLAVA.zone,
+                                                                 fold=fold)
+                assert as_server >= moment
+        ordinary = datetime(2025, 7, 1, 12, tzinfo=UTC)
+        assert BRATISLAVA.render_lower_bound(ordinary) == "2025-07-01 14:00:00"
+
+
+class TestStartDate:
+    def test_date_is_account_local_midnight(self) -> None:
+        assert parse_start_date("2025-07-01", BRATISLAVA) == datetime(2025, 6, 30, 22,
+                                                                      tzinfo=UTC)
+        assert parse_start_date("2025-07-01", BRATISLAVA, exclusive_end=True) == \
+            datetime(2025, 7, 1, 22, tzinfo=UTC)
+
+    def test_datetimes_with_and_without_offset(self) -> None:
+        assert parse_start_date("2025-07-01T08:00:00", BRATISLAVA) == \
+            datetime(2025, 7, 1, 6, tzinfo=UTC)
+        assert parse_start_date("2025-07-01T08:00:00Z", BRATISLAVA) == \
+            datetime(2025, 7, 1, 8, tzinfo=UTC)
+
+    @pytest.mark.parametrize("bad", ["01/07/2025", "2025-13-01", "yesterday"])
+    def test_malformed(self, bad: str) -> None:
+        with pytest.raises(ConfigurationError, match="YYYY-MM-DD"):
+            parse_start_date(bad, BRATISLAVA)
+
+
+class TestConvert:
+    def test_types_and_empty_values(self) -> None:
+        row = convert({"conversationid": "ab12", "datecreated": "2025-07-01 14:00:00",
+                       "datedue": None, "messagegroupsin": "3", "messagegroupsout": "",
+                       "subject": "", "departmentid": "", "cursor": "xyz", "brand_new": "1"},
+                      CONVERSATIONS, BRATISLAVA)
+        assert row == {"conversationid": "ab12",
+                       "datecreated": datetime(2025, 7, 1, 12, tzinfo=UTC), "datedue": None,
+                       "messagegroupsin": 3, "messagegroupsout": None, "subject": "",
+                       "departmentid": None, "brand_new": "1"}
+
+    def test_non_numeric_count_is_refused(self) -> None:
+        with pytest.raises(RequestError, match="'abc' for the numeric field 'messagegroupsin'"):
+            convert({"messagegroupsin": "abc"}, CONVERSATIONS, BRATISLAVA)
+
+    def test_secrets_never_pass(self) -> None:
+        row = convert({"conversationid": "x", "authtoken": "s3cret", "apikey": "k"},
+                      CONVERSATIONS, BRATISLAVA)
+        assert row == {"conversationid": "x"}
+
+
+def test_conversation_tags_split_and_tombstone() -> None:
+    assert conversation_tags({"conversationid": "c1", "tags": "b2,a1, a1"}) == [
+        {"conversationid": "c1", "tag_id": "a1"}, {"conversationid": "c1", "tag_id": "b2"}]
+    assert conversation_tags({"conversationid": "c2", "tags": ""}) == [
+        {"conversationid": "c2", "tag_id": "", "deleted": True}]
+
+
+def test_message_rows_carry_their_parents() -> None:
+    groups = [{"messagegroupid": "g1", "userid": "u", "rtype": "M", "rstatus": "V",
+               "datecreated": "2025-07-01 14:00:00", "datefinished": "2025-07-01 14:05:00",
+               "messages": [{"messageid": "m1", "userid": "u", "rtype": "M",
+                             "datecreated": "2025-07-01 14:01:00", "message": "hi"}]}]
+    group_rows, messages = message_rows("c1", groups, BRATISLAVA)
+    assert group_rows == [{"messagegroupid": "g1", "userid": "u", "rtype": "M", "rstatus": "V",
+                           "datecreated": datetime(2025, 7, 1, 12, tzinfo=UTC),
+                           "datefinished": datetime(2025, 7, 1, 12, 5, tzinfo=UTC),
+                           "conversationid": "c1"}]
+    assert messages == [{"messageid": "m1", "userid": "u", "rtype": "M",
+                         "datecreated": datetime(2025, 7, 1, 12, 1, tzinfo=UTC),
+                         "message": "hi", "conversationid": "c1", "messagegroupid": "g1"}]
+
+
+def test_company_emails_are_always_a_list() -> None:
+    listed = {"id": "c", "name": "Co", "emails": "a@x.org,b@x.org", "datecreated": "",
+              "ip": "1.2.3.4"}
+    assert company_row(listed, None, BRATISLAVA)["emails"] == ["a@x.org", "b@x.org"]
+    detail = {**listed, "emails": ["a@x.org"], "phones": []}
+    assert company_row(listed, detail, BRATISLAVA)["emails"] == ["a@x.org"]
+
+
+def test_agent_row_drops_auth_token_and_cookie_name() -> None:
+    online = {"id": "u1", "contactid": "c1", "username": "a@x.org", "firstname": "A",
+              "lastname": "B", "avatar_url": "img.png", "presetStatus": "MT",
+              "onlineStatus": "F"}
+    detail = {"contactid": "c1", "userid": "u1", "email": "a@x.org", "firstname": "A",
+              "lastname": "B", "systemname": "s", "authtoken": "tok", "browsercookiename": "A_",
+              "gender": "F", "role": "A"}
+    row = agent_row(online, detail, BRATISLAVA)
+    assert row == {"id": "u1", "contactid": "c1", "email": "a@x.org", "firstname": "A",
+                   "lastname": "B", "avatar_url": "img.png", "preset_status": "MT",
+                   "systemname": "s", "gender": "F", "role": "A"}
+
+
+class TestReports:
+    def test_column_kinds(self) -> None:
+        agents = next(r for r in REPORTS if r.endpoint == "agents")
+        assert [report_kind(agents, c) for c in ("id", "firstname", "answers", "answers_ph",
+                                                  "rewards_p", "report_date")] == \
+            ["id", "text", "int", "float", "float", "date"]
+        load = next(r for r in REPORTS if r.endpoint == "tickets/load")
+        assert report_kind(load, "avgQueue") == "float" and report_kind(load, "date") == \
+            "datetime"
+
+    def test_rows_get_the_day_and_numbers(self) -> None:
+        availability = next(r for r in REPORTS if r.endpoint == "tickets/agentsavailability")
+        rows = list(report_rows(availability, [{"id": "7", "hours_online": "00:08:31",
+                                                "from_date": "2025-07-01 14:00:00",
+                                                "to_date": "now"}],
+                                date(2025, 7, 1), BRATISLAVA))
+        assert rows == [{"id": "7", "hours_online": "00:08:31",
+                         "from_date": datetime(2025, 7, 1, 12, tzinfo=UTC), "to_date": None,
+                         "report_date": date(2025, 7, 1)}]
+
+    def test_days_resume_after_the_last_closed_day_minus_lookback(self) -> None:
+        start, today = date(2025, 1, 1), date(2025, 3, 10)
+        assert report_days({}, start, None, date(2025, 1, 3), 3) == \
+            [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)]
+        state = {STATE_KEY: "2025-03-09"}
+        assert report_days(state, start, None, today, 3) == \
+            [date(2025, 3, 7), date(2025, 3, 8), date(2025, 3, 9), date(2025, 3, 10)]
+        assert report_days(state, start, None, today, 0) == [date(2025, 3, 10)]
+        assert report_days(state, start, date(2025, 1, 2), today, 3) == \
+            [date(2025, 1, 1), date(2025, 1, 2)]

@@ -1,0 +1,51 @@
+"""Helpers shared by the tests: an HTTP client of the fake and account factories."""
+
+from __future__ import annotations
+
+import requests
+
+from liveagent_fake.clock import Clock
+from liveagent_fake.dataset import DatasetConfig
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+
+NOW = 1_760_000_000  # 2025-10-09 08:53:20 UTC, 10:53:20 in Europe/Bratislava (CEST)
+
+
+class Api:
+    """Calls the fake over HTTP with the API key, as a client of the real API would."""
+
+    def __init__(self, fake: FakeLiveAgent) -> None:
+        self.fake = fake
+        self.session = requests.Session()
+
+    def call(self, method: str, path: str, **params: object) -> requests.Response:
+        params = {"apikey": self.fake.api_key, **params}
+        url = self.fake.url + path
+        if method == "GET":
+            return self.session.get(url, params=params, timeout=30)
+        return self.session.request(method, url, data=params, timeout=30)
+
+    def get(self, path: str, **params: object) -> dict:
+        response = self.call("GET", path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()["response"]
+
+    def all_conversations(self, limit: int = 1000, **filters: object) -> list[dict]:
+        """Every row, following the per-row cursor to the end."""
+        rows: list[dict] = []
+        cursor = None
+        while True:
+            params = {"limit": limit, **filters}
+            if cursor:
+                params["cursor"] = cursor
+            page = self.get("/api/conversations", **params)["conversations"]
+            rows.extend(page)
+            if len(page) < limit:
+                return rows
+            cursor = page[-1]["cursor"]
+
+
+def make_account(conversations: int = 60, timezone: str = "Europe/Bratislava", **config) -> Account:
+    return Account(DatasetConfig(conversations=conversations, days=30, end=NOW, **config),
+                   clock=Clock(NOW), timezone=timezone)

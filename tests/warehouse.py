@@ -1,0 +1,120 @@
+"""What the fake says the warehouse must hold, built from its HTTP answers without the source's
+code, and readers of what a warehouse holds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from tests.support import Api
+
+UTC = timezone.utc
+
+
+def utc(value: str | None, zone: str) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo(zone))\
+        .astimezone(UTC)
+
+
+def count(value: str) -> int | None:
+    return int(value) if value != "" else None
+
+
+def blank_is_null(value: str | None) -> str | None:
+    return value if value else None
+
+
+class Expected:
+    """The fake account's current data, shaped like the warehouse tables."""
+
+    def __init__(self, api: Api, zone: str) -> None:
+        self.api, self.zone = api, zone
+        self.conversations = {r["conversationid"]: r for r in api.all_conversations()}
+
+    def conversation_rows(self) -> dict[str, dict[str, Any]]:
+        rows = {}
+        for cid, r in self.conversations.items():
+            rows[cid] = {
+                "conversationid": cid, "code": r["code"], "status": r["status"],
+                "datecreated": utc(r["datecreated"], self.zone),
+                "datechanged": utc(r["datechanged"], self.zone),
+                "datedue": utc(r["datedue"], self.zone),
+                "departmentid": blank_is_null(r["departmentid"]),
+                "departmentname": r["departmentname"], "ownername": r["ownername"],
+                "owneremail": r["owneremail"], "subject": r["subject"], "preview": r["preview"],
+                "publicurlcode": r["publicurlcode"], "tags": r["tags"],
+                "channel_type": r["channel_type"],
+                "messagegroupsin": count(r["messagegroupsin"]),
+                "messagegroupsout": count(r["messagegroupsout"]),
+            }
+        return rows
+
+    def tag_rows(self) -> set[tuple[str, str]]:
+        return {(cid, tag) for cid, r in self.conversations.items()
+                for tag in r["tags"].split(",") if tag}
+
+    def message_tables(self) -> tuple[dict[str, dict], dict[str, dict]]:
+        groups, messages = {}, {}
+        for cid in self.conversations:
+            response = self.api.get(f"/api/conversations/{cid}/messages")
+            for g in response["groups"]:
+                groups[g["messagegroupid"]] = {
+                    "messagegroupid": g["messagegroupid"], "conversationid": cid,
+                    "userid": g["userid"], "rtype": g["rtype"], "rstatus": g["rstatus"],
+                    "datecreated": utc(g["datecreated"], self.zone),
+                    "datefinished": utc(g["datefinished"], self.zone),
+                }
+                for m in g["messages"]:
+                    messages[m["messageid"]] = {
+                        "messageid": m["messageid"], "messagegroupid": g["messagegroupid"],
+                        "conversationid": cid, "userid": m["userid"], "rtype": m["rtype"],
+                        "datecreated": utc(m["datecreated"], self.zone), "message": m["message"],
+                    }
+        return groups, messages
+
+
+class Warehouse:
+    """Read-only view of a DuckDB file a run wrote."""
+
+    def __init__(self, path: str, dataset: str = "liveagent") -> None:
+        self.path, self.dataset = path, dataset
+
+    def rows(self, table: str, columns: str = "*", where: str = "") -> list[dict[str, Any]]:
+        with duckdb.connect(self.path, read_only=True) as db:
+            db.execute("SET TimeZone = 'UTC'")
+            result = db.execute(f"SELECT {columns} FROM {self.dataset}.{table} {where}")
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def keyed(self, table: str, key: str, columns: list[str]) -> dict[str, dict[str, Any]]:
+        rows = self.rows(table, ", ".join(columns))
+        keyed = {r[key]: r for r in rows}
+        assert len(keyed) == len(rows), f"duplicate {key} in {table}"
+        return keyed
+
+    def tables(self) -> set[str]:
+        with duckdb.connect(self.path, read_only=True) as db:
+            found = db.execute("SELECT table_name FROM information_schema.tables "
+                               "WHERE table_schema = ?", [self.dataset]).fetchall()
+        return {name for (name,) in found}
+
+    def column_types(self) -> dict[tuple[str, str], str]:
+        with duckdb.connect(self.path, read_only=True) as db:
+            found = db.execute("SELECT table_name, column_name, data_type FROM "
+                               "information_schema.columns WHERE table_schema = ?",
+                               [self.dataset]).fetchall()
+        return {(table, column): kind for table, column, kind in found}
+
+    def scalar(self, sql: str) -> Any:
+        with duckdb.connect(self.path, read_only=True) as db:
+            db.execute("SET TimeZone = 'UTC'")
+            return db.execute(sql.replace("{ds}", self.dataset)).fetchone()[0]
+
+
+def local_day(value: datetime, zone: str) -> date:
+    return value.astimezone(ZoneInfo(zone)).date()
