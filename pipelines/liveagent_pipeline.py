@@ -3,6 +3,7 @@
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
                            [--full-refresh] [--duckdb-path FILE]
+    liveagent-pipeline demo [--conversations N] [--duckdb-path FILE]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
@@ -23,6 +24,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.extract import DltSource
 
+from pipelines import demo
 from sources.liveagent import CONVERSATION_FAMILY, INTERNAL_RESOURCES, liveagent_source
 from sources.liveagent.client import process_metrics
 from sources.liveagent.exceptions import LiveAgentError
@@ -64,6 +66,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--full-refresh", action="store_true",
                      help="drop this source's tables and state, then load everything again")
     run.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
+    demo_parser = commands.add_parser(
+        "demo", help="run the pipeline against a bundled fake account (no login needed)")
+    demo.add_arguments(demo_parser)
     return parser.parse_args(argv)
 
 
@@ -107,13 +112,13 @@ def make_pipeline(args: argparse.Namespace) -> dlt.Pipeline:
     )
 
 
-def run(args: argparse.Namespace) -> RunResult:
+def run(args: argparse.Namespace, **source_options: Any) -> RunResult:
+    """One ELT run; `source_options` override configuration (the demo passes its fake)."""
     started = time.monotonic()
     requests_before, waited_before = process_metrics.requests, process_metrics.waited
     pipeline = make_pipeline(args)
-    options = {k: v for k, v in (("start_date", args.start_date), ("end_date", args.end_date))
-               if v}
-    source = liveagent_source(**options)
+    dates = (("start_date", args.start_date), ("end_date", args.end_date))
+    source = liveagent_source(**{k: v for k, v in dates if v}, **source_options)
     source = source.with_resources(*select_resources(source, args.resources))
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
     pipeline.extract(source, workers=workers,
@@ -161,10 +166,20 @@ def liveagent_cause(error: BaseException | None) -> LiveAgentError | None:
     return None
 
 
+def run_demo(args: argparse.Namespace) -> str:
+    print(f"liveagent-pipeline demo: starting a fake LiveAgent account with "
+          f"{args.conversations} conversations on a loopback port ...", flush=True)
+    options = demo.run_args(args)
+    with demo.fake_account(args.conversations) as fake:
+        result = run(options, **demo.source_options(fake))
+    path = Path(options.duckdb_path).expanduser().resolve()
+    return f"{summary(options, result)}\n\n{demo.example_queries(path, options.dataset)}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        result = run(args)
+        output = run_demo(args) if args.command == "demo" else summary(args, run(args))
     except UsageError as error:
         print(f"liveagent-pipeline: {error}", file=sys.stderr)
         return 2
@@ -174,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"liveagent-pipeline: {cause}", file=sys.stderr)
         return 1
-    print(summary(args, result))
+    print(output)
     return 0
 
 
