@@ -74,7 +74,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def select_resources(source: DltSource, names: str) -> list[str]:
     """Resources for the requested table names; the conversation family travels together
-    because its members share the conversations' incremental state."""
+    (conversation_details joins it) because they share the conversations' incremental state."""
     if not names.strip():
         return [name for name, resource in source.resources.items() if resource.selected]
     wanted = []
@@ -83,7 +83,7 @@ def select_resources(source: DltSource, names: str) -> list[str]:
             known = sorted(set(source.resources) - set(INTERNAL_RESOURCES))
             raise UsageError(f"unknown resource '{name}'; choose from: {', '.join(known)}")
         wanted.append(name)
-    if any(name in CONVERSATION_FAMILY for name in wanted):
+    if any(name in CONVERSATION_FAMILY or name == "conversation_details" for name in wanted):
         wanted.extend(CONVERSATION_FAMILY)
     return list(dict.fromkeys(wanted))
 

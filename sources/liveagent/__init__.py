@@ -154,7 +154,7 @@ def _details_of(conversation: Row, client: LiveAgentClient, time: AccountTime) -
 
 
 @dlt.transformer(selected=False, **_merge_hints(CONVERSATION_DETAILS))
-def conversation_details(page: list[Row], client: LiveAgentClient, time: AccountTime) -> Any:
+def conversation_detail_rows(page: list[Row], client: LiveAgentClient, time: AccountTime) -> Any:
     """Opt-in: GET /conversations/{id} per changed conversation, custom fields included."""
     for conversation in page:
         yield _details_of(conversation, client, time)
@@ -201,6 +201,11 @@ def kb_entries(
     paginator = ShortPageOffsetPaginator(KB_PAGE_SIZE, "offset", "limit")
     for page in client.paginate("knowledgebase/entries", "entries", paginator, params):
         yield [convert(row, KB_ENTRIES, time) for row in page]
+
+
+def _selected(resource: DltResource, selected: bool) -> DltResource:
+    resource.selected = selected
+    return resource
 
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:
@@ -255,6 +260,7 @@ def liveagent_source(
     report_lookback_days: int = DEFAULT_REPORT_LOOKBACK_DAYS,
     performance_group_by: str = "day",
     company_details: bool = True,
+    conversation_details: bool = False,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Sequence[DltResource]:
@@ -287,7 +293,7 @@ def liveagent_source(
         fetched,
         fetched | message_groups,
         fetched | messages,
-        changed | conversation_details(client, time),
+        _selected(changed | conversation_detail_rows(client, time), conversation_details),
         company_list(client) | companies(client, time, company_details),
         knowledgebases(client, time),
         kb_entries(client, time, datechanged=kb_changed),

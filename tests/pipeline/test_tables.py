@@ -103,3 +103,24 @@ def test_column_types(run_cli, warehouse: Warehouse) -> None:
     assert types[("report_sla_log", "server_date_due")] == "TIMESTAMP WITH TIME ZONE"
     variants = [c for (_, c) in types if "__v_" in c]
     assert variants == []
+
+
+def test_conversation_details_are_opt_in(run_cli, api: Api, fake, warehouse: Warehouse) -> None:
+    assert run_cli() == 0
+    assert "conversation_details" not in warehouse.tables()
+    assert all(e.path.count("/") != 3 for e in fake.log.select(path="/api/conversations/"))
+    fake.log.clear()
+    assert run_cli("--resources", "conversation_details", "--full-refresh") == 0
+    details = {r["conversationid"]: r for r in warehouse.rows(
+        "conversation_details", "conversationid, assignedto, ownernote, _dlt_id")}
+    assert len(details) == 120
+    assert len(fake.log.select(path=r"/api/conversations/[^/]+$")) == 120
+    assert {"conversations", "messages"} <= warehouse.tables()  # the family came along
+    fields = warehouse.rows("conversation_details__customfields", "_dlt_parent_id, code, value")
+    for cid in list(details)[:30]:
+        detail = api.get(f"/api/conversations/{cid}")
+        assert (details[cid]["assignedto"], details[cid]["ownernote"]) == \
+            (detail["assignedto"], detail["ownernote"])
+        loaded = [(f["code"], f["value"]) for f in fields
+                  if f["_dlt_parent_id"] == details[cid]["_dlt_id"]]
+        assert loaded == [(f["code"], f["value"]) for f in detail["customfields"]]
