@@ -32,7 +32,8 @@ from sources.liveagent.settings import DEFAULT_MAX_WORKERS
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
-# measured in benchmarks/: parquet loads DuckDB several times faster than insert_values
+# DuckDB's default insert_values loader is slow and memory-hungry on large loads (dlt 1.31);
+# parquet is the choice until benchmarks/ measures the alternatives (issue 6)
 LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "insert_values"}
 
 

@@ -5,7 +5,22 @@ from collections.abc import Iterator
 
 import pytest
 
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
 from tests.postgres_server import REQUIRE_ENV, PostgresUnavailable, postgres_server
+from tests.support import Api
+
+
+@pytest.fixture
+def fake(account: Account) -> Iterator[FakeLiveAgent]:
+    """The fake served over HTTP; each test package defines the `account` it serves."""
+    with FakeLiveAgent(account) as server:
+        yield server
+
+
+@pytest.fixture
+def api(fake: FakeLiveAgent) -> Api:
+    return Api(fake)
 
 
 @pytest.fixture(scope="session")

@@ -107,15 +107,24 @@ def conversation_tag_rows(page: list[Row]) -> Iterator[list[Row]]:
     yield [tag for conversation in page for tag in conversation_tags(conversation)]
 
 
+def _read_conversation(client: LiveAgentClient, conversationid: str, suffix: str = ""
+                       ) -> dict[str, Any] | None:
+    """GET /conversations/{id}{suffix}; None when the conversation was deleted after it was
+    listed (logged, not a failed run)."""
+    try:
+        return client.get(f"conversations/{conversationid}{suffix}")
+    except NotFoundError:
+        log.warning("conversation %s was deleted before %s could be read; skipped",
+                    conversationid, f"its {suffix.strip('/')}" if suffix else "it")
+        return None
+
+
 @dlt.defer
 def _messages_of(conversation: Row, client: LiveAgentClient, time: AccountTime) -> list[Row]:
     """Message groups (with their messages) of one conversation; runs in dlt's worker pool."""
     conversationid = conversation["conversationid"]
-    try:
-        response = client.get(f"conversations/{conversationid}/messages")
-    except NotFoundError:
-        log.warning("conversation %s was deleted before its messages were read; skipped",
-                    conversationid)
+    response = _read_conversation(client, conversationid, "/messages")
+    if response is None:
         return []
     groups, messages = message_rows(conversationid, response.get("groups") or [], time)
     by_group: dict[str, list[Row]] = {}
@@ -143,14 +152,8 @@ def messages(groups: list[Row]) -> Iterator[list[Row]]:
 
 @dlt.defer
 def _details_of(conversation: Row, client: LiveAgentClient, time: AccountTime) -> list[Row]:
-    conversationid = conversation["conversationid"]
-    try:
-        detail = client.get(f"conversations/{conversationid}")
-    except NotFoundError:
-        log.warning("conversation %s was deleted before its details were read; skipped",
-                    conversationid)
-        return []
-    return [convert(detail, CONVERSATION_DETAILS, time)]
+    detail = _read_conversation(client, conversation["conversationid"])
+    return [] if detail is None else [convert(detail, CONVERSATION_DETAILS, time)]
 
 
 @dlt.transformer(selected=False, **_merge_hints(CONVERSATION_DETAILS))

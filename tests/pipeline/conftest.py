@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.liveagent_pipeline import main
-from tests.support import Api, make_account
+from tests.support import make_account
 from tests.warehouse import Warehouse
 
 ZONE = "Europe/Bratislava"
@@ -17,17 +17,6 @@ ZONE = "Europe/Bratislava"
 @pytest.fixture
 def account() -> Account:
     return make_account(conversations=120, timezone=ZONE)
-
-
-@pytest.fixture
-def fake(account: Account) -> Iterator[FakeLiveAgent]:
-    with FakeLiveAgent(account) as server:
-        yield server
-
-
-@pytest.fixture
-def api(fake: FakeLiveAgent) -> Api:
-    return Api(fake)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from liveagent_fake.models import Account
@@ -17,12 +15,6 @@ from tests.warehouse import Warehouse
 @pytest.fixture
 def account() -> Account:
     return make_account(conversations=5000, timezone=ZONE)
-
-
-@pytest.fixture
-def fake(account: Account) -> Iterator[FakeLiveAgent]:
-    with FakeLiveAgent(account) as server:
-        yield server
 
 
 def test_5000_conversations(run_cli, fake: FakeLiveAgent, account: Account,

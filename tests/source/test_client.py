@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.client import LiveAgentClient, api_url
 from sources.liveagent.exceptions import (
@@ -21,9 +21,8 @@ from tests.support import make_account
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeLiveAgent]:
-    with FakeLiveAgent(make_account(conversations=25)) as server:
-        yield server
+def account() -> Account:
+    return make_account(conversations=25)
 
 
 def client_for(fake: FakeLiveAgent, api_key: str | None = None, rpm: float = 100_000,
