@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from dlt.common.runtime.collector_base import Collector
 
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.runner import RunOptions, run_pipeline, summary
 
 DEMO_TIMEZONE = "Europe/Bratislava"
 DEMO_DAYS = 30
@@ -48,15 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duckdb-path", default="demo.duckdb",
                         help="DuckDB file to write (default ./demo.duckdb)")
     parser.add_argument("--dataset", default="liveagent")
-    parser.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
 
 
-def run_args(args: argparse.Namespace) -> argparse.Namespace:
-    """The `run` options the demo implies: everything, into the demo file, from scratch."""
-    return argparse.Namespace(
-        destination="duckdb", dataset=args.dataset, duckdb_path=args.duckdb_path, resources="",
-        start_date=None, end_date=None, full_refresh=True, pipelines_dir=args.pipelines_dir,
-    )
+def run(args: argparse.Namespace, progress: Collector | None = None) -> str:
+    """Serve a generated account, load all of it into a fresh DuckDB file, query it."""
+    print(f"liveagent-pipeline demo: starting a fake LiveAgent account with "
+          f"{args.conversations} conversations on a loopback port ...", flush=True)
+    options = RunOptions(destination="duckdb", dataset=args.dataset,
+                         duckdb_path=args.duckdb_path, full_refresh=True,
+                         pipelines_dir=args.pipelines_dir)
+    with fake_account(args.conversations) as fake:
+        result = run_pipeline(options, progress, **source_options(fake))
+    return f"{summary(options, result)}\n\n{example_queries(options.duckdb_file, args.dataset)}"
 
 
 def fake_account(conversations: int) -> FakeLiveAgent:

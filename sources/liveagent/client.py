@@ -91,8 +91,18 @@ class RateLimitedAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+PROBE_PATH = "application/status"
+PROBE_ATTEMPTS = 2
+PROBE_TIMEOUT = 20.0
+
+
 class LiveAgentClient:
-    """GET requests against one LiveAgent account, paged or not."""
+    """GET requests against one LiveAgent account, paged or not.
+
+    The first request of a client is preceded by a probe (GET /application/status with two
+    attempts and a short timeout): a wrong URL or key fails in seconds with a clear message
+    instead of after the full retry budget. Its answer carries the account's clock.
+    """
 
     def __init__(
         self,
@@ -112,21 +122,27 @@ class LiveAgentClient:
         self.base_url = api_url(base_url)
         self._api_key = api_key
         self.max_attempts = max_attempts
-        http = Client(
-            request_timeout=request_timeout, request_max_attempts=max_attempts,
-            raise_for_status=False, respect_retry_after_header=True,
-            request_backoff_factor=1, request_max_retry_delay=120,
-        )
-        session = http.session
         per_minute = max(1, int(requests_per_minute))
         per_second = max(1, -(-per_minute // 60))  # spread the minute's budget over its seconds
         limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)])
         self._adapter = RateLimitedAdapter(limiter, pool_maxsize=max_connections)
+        self._rest = self._rest_client(request_timeout, max_attempts)
+        self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)
+        self._probe_lock = threading.Lock()
+        self._status: dict[str, Any] | None = None
+
+    def _rest_client(self, timeout: float, attempts: int) -> RESTClient:
+        """dlt's RESTClient on dlt's retrying session, through the rate-limited adapter."""
+        session = Client(
+            request_timeout=timeout, request_max_attempts=attempts, raise_for_status=False,
+            respect_retry_after_header=True, request_backoff_factor=1,
+            request_max_retry_delay=120,
+        ).session
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
-        self._rest = RESTClient(
+        return RESTClient(
             base_url=self.base_url,
-            auth=APIKeyAuth(name="apikey", api_key=api_key, location="query"),
+            auth=APIKeyAuth(name="apikey", api_key=self._api_key, location="query"),
             session=session,
         )
 
@@ -134,18 +150,41 @@ class LiveAgentClient:
     def metrics(self) -> RequestMetrics:
         return self._adapter.metrics
 
+    def server_status(self) -> dict[str, Any]:
+        """GET /application/status as the probe received it (version, account's clock)."""
+        self._ensure_probed()
+        assert self._status is not None
+        return self._status
+
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The `response` object of a single GET."""
-        pages = self.paginate(path, None, SinglePagePaginator(), params)
-        return next(iter(pages), [{}])[0]
+        self._ensure_probed()
+        return self._get(self._rest, path, params, self.max_attempts)
 
     def paginate(
         self, path: str, data_key: str | None, paginator: BasePaginator,
         params: Mapping[str, Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of rows under `response.<data_key>` (the whole `response` when None)."""
+        self._ensure_probed()
+        return self._paginate(self._rest, path, data_key, paginator, params, self.max_attempts)
+
+    def _ensure_probed(self) -> None:
+        with self._probe_lock:
+            if self._status is None:
+                self._status = self._get(self._probe_rest, PROBE_PATH, None, PROBE_ATTEMPTS)
+
+    def _get(self, rest: RESTClient, path: str, params: Mapping[str, Any] | None,
+             attempts: int) -> dict[str, Any]:
+        pages = self._paginate(rest, path, None, SinglePagePaginator(), params, attempts)
+        return next(iter(pages), [{}])[0]
+
+    def _paginate(
+        self, rest: RESTClient, path: str, data_key: str | None, paginator: BasePaginator,
+        params: Mapping[str, Any] | None, attempts: int,
+    ) -> Iterator[list[dict[str, Any]]]:
         selector = "response" if data_key is None else f"response.{data_key}"
-        pages = self._rest.paginate(
+        pages = rest.paginate(
             path, params=dict(params or {}), paginator=paginator, data_selector=selector,
             hooks={"response": [self._check]},
         )
@@ -153,13 +192,14 @@ class LiveAgentClient:
             for page in pages:
                 yield list(page)
         except ApiHTTPError as error:
-            raise self._api_error(path, error.response) from None
+            raise self._api_error(path, error.response, attempts) from None
         except LiveAgentError:
             raise
         except RequestException as error:
             raise UnavailableError(
                 f"LiveAgent at {self.base_url} could not be reached for {path} after "
-                f"{self.max_attempts} attempts: {self.redact(str(error))}"
+                f"{attempts} attempts ({self.redact(_reason(error))}); check "
+                "sources.liveagent.base_url and the network"
             ) from None
 
     def redact(self, text: str) -> str:
@@ -185,7 +225,8 @@ class LiveAgentClient:
                 f"LiveAgent sent malformed JSON for {urlsplit(response.url).path}"
             ) from None
 
-    def _api_error(self, path: str, response: Response | None) -> LiveAgentError:
+    def _api_error(self, path: str, response: Response | None, attempts: int
+                   ) -> LiveAgentError:
         status = response.status_code if response is not None else 0
         detail = self.redact(_error_message(response))
         if status == 401:
@@ -193,14 +234,36 @@ class LiveAgentClient:
                 f"LiveAgent rejected the API key (401 {detail}); check sources.liveagent.api_key "
                 "(SOURCES__LIVEAGENT__API_KEY)"
             )
+        if status == 404 and path == PROBE_PATH:
+            return RequestError(
+                f"{self.base_url}/{path} does not exist (404): is sources.liveagent.base_url "
+                "the URL of a LiveAgent account?"
+            )
         if status == 404:
             return NotFoundError(f"LiveAgent has no {path} (404 {detail})")
         if status == 429 or status >= 500:
             return UnavailableError(
-                f"LiveAgent kept failing on {path} after {self.max_attempts} attempts "
+                f"LiveAgent kept failing on {path} after {attempts} attempts "
                 f"({status} {detail})"
             )
         return RequestError(f"LiveAgent refused {path} ({status} {detail})")
+
+
+_REASONS = (
+    re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)"),
+    re.compile(r"(Read timed out|Remote end closed connection without response|"
+               r"Connection (?:aborted|reset by peer)|IncompleteRead\([^)]*\))"),
+)
+
+
+def _reason(error: RequestException) -> str:
+    """The innermost cause of a connection failure, e.g. 'Connection refused'."""
+    text = str(error)
+    for pattern in _REASONS:
+        found = pattern.search(text)
+        if found:
+            return found.group(1).strip()
+    return type(error).__name__
 
 
 def _error_message(response: Response | None) -> str:

@@ -26,8 +26,8 @@ STATE_KEY = "last_closed_day"
 
 
 class AccountToday:
-    """Today in the account, from the server's clock (GET /application/status), read once per
-    run and shared by every report: the client's clock or zone may differ from the account's."""
+    """Today in the account, from the server's clock (the client's probe of
+    /application/status), shared by every report: the machine's clock or zone may differ."""
 
     def __init__(self, client: LiveAgentClient, time: AccountTime) -> None:
         self._client, self._time = client, time
@@ -37,7 +37,7 @@ class AccountToday:
     def __call__(self) -> date:
         with self._lock:
             if self._today is None:
-                status = self._client.get("application/status")
+                status = self._client.server_status()
                 now = self._time.parse(status.get("current_server_time"))
                 self._today = self._time.to_local_date(now) if now else self._time.today()
             return self._today

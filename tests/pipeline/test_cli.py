@@ -67,3 +67,54 @@ def test_full_refresh_starts_over(run_cli, fake: FakeLiveAgent, warehouse: Wareh
     assert len(fake.log.select(path=r"/messages$")) == 120  # everything read again
     assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == \
         warehouse.scalar("SELECT count(DISTINCT messageid) FROM {ds}.messages")
+
+
+def test_progress_lines_show_rows_requests_and_rate_limit_waits(
+    run_cli, fake: FakeLiveAgent, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")  # 20/s: ~7 s
+    assert run_cli("--resources", "conversations", "--progress-every", "1") == 0
+    err = capsys.readouterr().err.splitlines()
+    running = [line for line in err if line.startswith("extract running")]
+    assert len(running) >= 3
+    assert "API requests" in running[-1] and "waiting for the rate limit" in running[-1]
+    assert any("messages" in line and "conversations 120" in line for line in running)
+    done = next(line for line in err if line.startswith("extract done in"))
+    assert f"{fake.log.total:,} API requests" in done
+    waited = float(done.split("API requests, ")[1].split("s waiting")[0])
+    assert waited > 1
+    assert any(line.startswith("normalize done in") for line in err)
+    assert any(line.startswith("load done in") for line in err)
+
+
+def test_start_date_on_an_existing_target_rereads_without_moving_state(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse,
+    capsys: pytest.CaptureFixture
+) -> None:
+    assert run_cli("--resources", "conversations") == 0
+    fake.log.clear()
+    assert run_cli("--resources", "conversations", "--start-date", "2025-10-01") == 0
+    assert "re-reading from 2025-10-01 to now; incremental state kept" in capsys.readouterr().out
+    (listing,) = fake.log.select(path="/api/conversations$")
+    assert listing.params["datechanged"].startswith("btw:2025-10-01 00:00:00,")
+    fake.log.clear()
+    assert run_cli("--resources", "conversations") == 0  # back to the high-water mark
+    (listing,) = fake.log.select(path="/api/conversations$")
+    latest = max(account.record(i).changed for i in range(120))
+    assert listing.params["datechanged"] == f"gte:{account.time.render(latest)}"
+    assert fake.log.select(path="/messages$") == []
+
+
+def test_a_fresh_machine_restores_state_from_the_warehouse(
+    run_cli, fake: FakeLiveAgent, configured, warehouse: Warehouse
+) -> None:
+    import shutil
+
+    assert run_cli("--resources", "conversations") == 0
+    shutil.rmtree(configured / "pipelines")  # a new container: no local dlt state
+    fake.log.clear()
+    assert run_cli("--resources", "conversations") == 0
+    (listing,) = fake.log.select(path="/api/conversations$")
+    assert listing.params["datechanged"].startswith("gte:2025-10-09")
+    assert fake.log.select(path="/messages$") == []

@@ -27,7 +27,12 @@ def account() -> Account:
 
 def client_for(fake: FakeLiveAgent, api_key: str | None = None, rpm: float = 100_000,
                attempts: int = 3, timeout: float = 5) -> LiveAgentClient:
-    return LiveAgentClient(fake.url, api_key or fake.api_key, rpm, timeout, attempts, 4)
+    """A client past its first-contact probe, with the fake's log cleared."""
+    client = LiveAgentClient(fake.url, api_key or fake.api_key, rpm, timeout, attempts, 4)
+    if api_key is None:
+        client.server_status()
+        fake.log.clear()
+    return client
 
 
 @pytest.mark.parametrize("given", ["https://acme.ladesk.com", "https://acme.ladesk.com/",
@@ -62,8 +67,9 @@ class TestPaging:
         assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 0]
 
     def test_offset_paging_stops_at_a_short_page(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake)
         paginator = ShortPageOffsetPaginator(15, "offset", "limit")
-        pages = list(client_for(fake).paginate("knowledgebase/entries", "entries", paginator))
+        pages = list(client.paginate("knowledgebase/entries", "entries", paginator))
         assert [len(p) for p in pages] == [15, 15, 10]
         assert [e.params for e in fake.log.entries()] == [
             {"limit": "15", "offset": "0"}, {"limit": "15", "offset": "15"},
@@ -87,27 +93,31 @@ class TestErrors:
             client_for(fake).get("conversations/nope/messages")
 
     def test_400_is_not_retried(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake)
         with pytest.raises(RequestError, match="limit"):
-            client_for(fake).get("conversations", {"limit": 5000})
+            client.get("conversations", {"limit": 5000})
         assert fake.log.total == 1
 
     def test_5xx_and_429_are_retried(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake, attempts=4)
         fake.faults.add("status", status=503, times=1)
         fake.faults.add("status", status=429, times=1)
         fake.faults.add("html", status=502, times=1)
-        assert client_for(fake, attempts=4).get("tags")["tags"]
+        assert client.get("tags")["tags"]
         assert [e.status for e in fake.log.entries()] == [503, 429, 502, 200]
 
     def test_truncated_and_dropped_responses_are_retried(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake, attempts=3)
         fake.faults.add("truncate", times=1)
         fake.faults.add("drop", times=1)
-        assert client_for(fake, attempts=3).get("tags")["tags"]
+        assert client.get("tags")["tags"]
         assert fake.log.total == 3
 
     def test_attempts_run_out_with_a_clear_error(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake, attempts=2)
         fake.faults.add("status", status=500)
         with pytest.raises(UnavailableError, match="after 2 attempts") as error:
-            client_for(fake, attempts=2).get("tags")
+            client.get("tags")
         assert fake.api_key not in str(error.value)
         assert fake.log.total == 2
 
@@ -121,14 +131,39 @@ class TestErrors:
     def test_a_site_that_is_not_liveagent(self, fake: FakeLiveAgent) -> None:
         fake.faults.add("html", status=200)
         with pytest.raises(RequestError, match=r"not JSON.*base_url"):
-            client_for(fake).get("tags")
+            LiveAgentClient(fake.url, fake.api_key, 100_000, 5, 3, 4).get("tags")
 
 
 def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
     client = client_for(fake, rpm=120)  # two a second
+    time.sleep(1)  # let the probe's second pass
     started = time.monotonic()
     for _ in range(5):
         client.get("tags")
     elapsed = time.monotonic() - started
     assert 1.9 <= elapsed <= 3.5
-    assert client.metrics.requests == 5 and client.metrics.waited >= 1.5
+    assert client.metrics.requests == 6 and client.metrics.waited >= 1.5  # 5 and the probe
+
+
+class TestFirstContact:
+    def test_probe_runs_once_and_carries_the_account_clock(self, fake: FakeLiveAgent) -> None:
+        client = LiveAgentClient(fake.url, fake.api_key, 100_000, 5, 3, 4)
+        client.get("tags")
+        client.get("customersgroups")
+        assert [e.path for e in fake.log.entries()] == [
+            "/api/application/status", "/api/tags", "/api/customersgroups"]
+        assert client.server_status()["current_server_time"] == "2025-10-09 10:53:20"
+
+    def test_wrong_path_says_it_is_not_a_liveagent_account(self, fake: FakeLiveAgent) -> None:
+        client = LiveAgentClient(fake.url + "/helpdesk", fake.api_key, 100_000, 5, 8, 4)
+        with pytest.raises(RequestError, match=r"/helpdesk/api/application/status does not "
+                                               r"exist \(404\).*base_url"):
+            client.get("tags")
+        assert fake.log.total == 1
+
+    def test_unreachable_fails_fast_despite_many_attempts(self) -> None:
+        client = LiveAgentClient("http://127.0.0.1:9", "secret-key-xyz", 1000, 30, 8, 2)
+        started = time.monotonic()
+        with pytest.raises(UnavailableError, match=r"after 2 attempts \(Connection refused\)"):
+            client.get("tags")
+        assert time.monotonic() - started < 5

@@ -1,0 +1,93 @@
+"""Turns a failed run into one line a person can act on, with an exit code; never the API key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
+from dlt.common.destination.exceptions import DestinationHasFailedJobs
+
+from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
+
+from .runner import UsageError
+
+EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
+EXIT_USAGE = 2  # the command line or the configuration needs fixing
+
+_APIKEY = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
+_DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', re.DOTALL)
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and everything that caused it, outermost first."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def explain(error: BaseException) -> tuple[str, int]:
+    """(one-line message, exit code) for a failed run."""
+    chain = list(causes(error))
+    for cause in chain:
+        if isinstance(cause, UsageError):
+            return str(cause), EXIT_USAGE
+        if isinstance(cause, ConfigFieldMissingException):
+            return missing_configuration(cause), EXIT_USAGE
+        if isinstance(cause, (ConfigurationError, AuthenticationError)):
+            return str(cause), EXIT_USAGE
+        if isinstance(cause, LiveAgentError):
+            return str(cause), EXIT_FAILED
+        locked = _DUCKDB_LOCK.search(str(cause))
+        if locked:
+            return (f"the DuckDB file {locked.group(1)} is in use by another process "
+                    f"(PID {locked.group(2)}); close it or choose another --duckdb-path",
+                    EXIT_FAILED)
+        if isinstance(cause, DestinationHasFailedJobs):
+            return failed_jobs(cause), EXIT_FAILED
+    first_line = str(chain[-1]).strip().splitlines()[0] if str(chain[-1]).strip() else ""
+    return (f"unexpected error: {type(chain[-1]).__name__}: {first_line} "
+            "(run with --debug for the traceback)", EXIT_FAILED)
+
+
+def missing_configuration(error: ConfigFieldMissingException) -> str:
+    missing = []
+    for field, traces in error.traces.items():
+        if any(isinstance(t, LookupTraces) for t in traces):  # e.g. destination credentials
+            destination = getattr(error.config, "destination_type", None) or "postgres"
+            missing.append(f"destination.{destination}.{field} "
+                           f"(env DESTINATION__{destination.upper()}__{field.upper()})")
+            continue
+        key, env = _config_key(field, traces)
+        missing.append(f"{key} (env {env})")
+    return ("missing configuration: set " + ", ".join(missing)
+            + " in .dlt/config.toml or .dlt/secrets.toml, or in the environment")
+
+
+def _config_key(field: str, traces: Iterable) -> tuple[str, str]:
+    """The documented key of a field: two sections deep, e.g. sources.liveagent.base_url."""
+    for trace in traces:
+        key = "__".join([*trace.sections, field]).upper()
+        # skip the pipeline-scoped variants dlt also tries (PIPELINE_NAME__SOURCES__...)
+        if trace.provider == "Environment Variables" and len(trace.sections) == 2 \
+                and trace.key == key:
+            return ".".join([*trace.sections, field]), trace.key
+    return field, field.upper()
+
+
+def failed_jobs(error: DestinationHasFailedJobs) -> str:
+    jobs = error.failed_jobs
+    first = jobs[0].failed_message.strip().splitlines()[0] if jobs and jobs[0].failed_message \
+        else "no message"
+    return f"{len(jobs)} load job(s) failed at the destination: {first}"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    text = _APIKEY.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,124 @@
+"""Errors a user can cause: one clear line on stderr, a non-zero exit, no traceback, no key.
+Each case runs the real CLI in its own process against the fake over loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from liveagent_fake.server import FakeLiveAgent
+
+KEY = "test-api-key"
+
+
+def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(
+        ("SOURCES__", "DESTINATION__"))}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
+         "--pipelines-dir", str(tmp_path / "pipelines"), *args],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def account_env(fake: FakeLiveAgent, **overrides: str) -> dict[str, str]:
+    return {"SOURCES__LIVEAGENT__BASE_URL": fake.url, "SOURCES__LIVEAGENT__API_KEY": KEY,
+            "SOURCES__LIVEAGENT__TIMEZONE": "Europe/Bratislava", **overrides}
+
+
+def one_line(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("liveagent-pipeline: ")
+    assert KEY not in result.stderr + result.stdout and "wrong-key" not in result.stderr
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_rejected_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    result = cli(tmp_path, **account_env(fake, SOURCES__LIVEAGENT__API_KEY="wrong-key-42"))
+    line = one_line(result, 2)
+    assert "LiveAgent rejected the API key (401" in line
+    assert "SOURCES__LIVEAGENT__API_KEY" in line and "wrong-key-42" not in result.stderr
+
+
+def test_unreachable_base_url(tmp_path: Path) -> None:
+    env = {"SOURCES__LIVEAGENT__BASE_URL": f"http://127.0.0.1:{free_port()}",
+           "SOURCES__LIVEAGENT__API_KEY": KEY}
+    line = one_line(cli(tmp_path, **env), 1)
+    assert "could not be reached" in line and "Connection refused" in line
+    assert "sources.liveagent.base_url" in line
+
+
+def test_base_url_that_is_not_liveagent(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    line = one_line(cli(tmp_path, **account_env(
+        fake, SOURCES__LIVEAGENT__BASE_URL=fake.url + "/support")), 1)
+    assert "does not exist (404)" in line and "LiveAgent account" in line
+    fake.faults.add("html", status=200)  # a web site that answers every path with a page
+    line = one_line(cli(tmp_path, **account_env(fake)), 1)
+    assert "not JSON" in line and "base_url" in line
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--start-date", "2025-13-45"], "'2025-13-45' is not a date"),
+    (["--end-date", "yesterday"], "'yesterday' is not a date"),
+])
+def test_malformed_dates_on_the_command_line(tmp_path: Path, fake: FakeLiveAgent, args,
+                                             expected: str) -> None:
+    line = one_line(cli(tmp_path, *args, **account_env(fake)), 2)
+    assert expected in line and "see liveagent-pipeline run --help" in line
+    assert fake.log.total == 0
+
+
+def test_malformed_date_in_configuration(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    line = one_line(cli(tmp_path, **account_env(fake, SOURCES__LIVEAGENT__START_DATE="1.1.2025")),
+                    2)
+    assert "Malformed date '1.1.2025'" in line and "YYYY-MM-DD" in line
+
+
+def test_unknown_resource(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    line = one_line(cli(tmp_path, "--resources", "conversations,ticket", **account_env(fake)), 2)
+    assert "unknown resource 'ticket'; choose from:" in line
+
+
+def test_missing_configuration_names_key_and_variable(tmp_path: Path) -> None:
+    line = one_line(cli(tmp_path), 2)
+    assert "missing configuration" in line
+    assert "sources.liveagent.base_url (env SOURCES__LIVEAGENT__BASE_URL)" in line
+    assert "sources.liveagent.api_key (env SOURCES__LIVEAGENT__API_KEY)" in line
+
+
+def test_missing_postgres_credentials(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    line = one_line(cli(tmp_path, "--destination", "postgres", **account_env(fake)), 2)
+    assert "destination.postgres.credentials (env DESTINATION__POSTGRES__CREDENTIALS)" in line
+
+
+def test_duckdb_file_locked_by_another_process(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time, duckdb
+        db = duckdb.connect(sys.argv[1])
+        print("locked", flush=True)
+        time.sleep(60)
+    """), str(tmp_path / "warehouse.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        line = one_line(cli(tmp_path, **account_env(fake)), 1)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"{tmp_path / 'warehouse.duckdb'} is in use by another process (PID {holder.pid})" \
+        in line
