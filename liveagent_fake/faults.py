@@ -6,6 +6,9 @@ Kinds:
 - ``slow``: wait `delay` seconds, then answer normally (past a client's timeout)
 - ``truncate``: send the headers and only half of the body, then close the connection
 - ``drop``: close the connection without answering
+- ``malformed``: a 200 whose body is not valid JSON (complete, with a correct length)
+- ``mutate``: the normal answer, rewritten by `transform(payload) -> payload` before sending
+  (fields of unexpected types, missing fields, duplicated rows, odd values)
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-KINDS = ("status", "html", "slow", "truncate", "drop")
+KINDS = ("status", "html", "slow", "truncate", "drop", "malformed", "mutate")
 
 
 @dataclass
@@ -28,6 +32,7 @@ class FaultRule:
     skip: int = 0  # let this many matching requests through first
     status: int = 500
     delay: float = 0.0
+    transform: Callable[[dict], dict] | None = None
     fired: int = 0
     _seen: int = field(default=0, repr=False)
 

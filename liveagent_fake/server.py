@@ -194,7 +194,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": "1"} if isinstance(error, TooManyRequests) else {}
             self._send(rule.status, encode_json(error.envelope()), "application/json", headers)
             return rule.status
+        if rule is not None and rule.kind == "malformed":
+            self._send(200, b'{"response":{"conversations":[{"conversationid":"a1"',
+                       "application/json", {})
+            return 200
         status, payload, headers = fake.answer(method, path, params)
+        if rule is not None and rule.kind == "mutate" and rule.transform is not None \
+                and status == 200:
+            payload = rule.transform(payload)
         body = encode_json(payload)
         if rule is not None and rule.kind == "truncate":
             self._send(status, body, "application/json", headers, cut=len(body) // 2)

@@ -128,3 +128,24 @@ class TestFaults:
         started = time.monotonic()
         api.get("/api/tags")
         assert time.monotonic() - started >= 0.2
+
+
+class TestOddAnswers:
+    def test_malformed_json_with_a_correct_length(self, api: Api) -> None:
+        api.fake.faults.add("malformed", times=1)
+        response = api.call("GET", "/api/conversations")
+        assert response.status_code == 200
+        assert int(response.headers["Content-Length"]) == len(response.content)
+        with pytest.raises(ValueError):  # json's or simplejson's decode error
+            response.json()
+
+    def test_mutate_rewrites_the_payload(self, api: Api) -> None:
+        def twice(payload: dict) -> dict:
+            rows = payload["response"]["conversations"]
+            payload["response"]["conversations"] = rows + rows[:1]
+            return payload
+
+        api.fake.faults.add("mutate", path="/api/conversations$", transform=twice, times=1)
+        rows = api.get("/api/conversations", limit=5)["conversations"]
+        assert len(rows) == 6 and rows[0] == rows[5]
+        assert len(api.get("/api/conversations", limit=5)["conversations"]) == 5
