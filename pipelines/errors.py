@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
 from dlt.common.destination.exceptions import DestinationHasFailedJobs
+from dlt.common.schema.exceptions import DataValidationError
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
@@ -48,6 +49,11 @@ def explain(error: BaseException) -> tuple[str, int]:
                     EXIT_FAILED)
         if isinstance(cause, DestinationHasFailedJobs):
             return failed_jobs(cause), EXIT_FAILED
+        if isinstance(cause, DataValidationError):
+            column = str(cause.column_name).split("__v_")[0]
+            return (f"LiveAgent sent '{column}' of {cause.table_name} as a new type "
+                    "of value; refused rather than loaded into a second column (nothing from "
+                    "this run was loaded)", EXIT_FAILED)
     first_line = str(chain[-1]).strip().splitlines()[0] if str(chain[-1]).strip() else ""
     return (f"unexpected error: {type(chain[-1]).__name__}: {first_line} "
             "(run with --debug for the traceback)", EXIT_FAILED)

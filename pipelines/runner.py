@@ -131,7 +131,13 @@ def run_pipeline(
     pipeline.extract(source, workers=workers,
                      refresh="drop_sources" if options.full_refresh else None,
                      loader_file_format=LOADER_FILE_FORMAT[options.destination])  # type: ignore[arg-type]
-    normalized = pipeline.normalize()
+    try:
+        normalized = pipeline.normalize()
+    except Exception:
+        # the package would fail again on every run: discard it and the local state it
+        # advanced, so the next run restores the last loaded state and reads the data again
+        pipeline.drop()
+        raise
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
     counts = normalized.row_counts if normalized is not None else {}

@@ -70,6 +70,13 @@ def _merge_hints(table: Table) -> dict[str, Any]:
             "columns": column_hints(table)}
 
 
+def _newest_wins(table: Table, cursor: str) -> dict[str, Any]:
+    """Merge hints where, of two rows with one key in a load, the later `cursor` is kept."""
+    hints = _merge_hints(table)
+    hints["columns"][cursor]["dedup_sort"] = "desc"
+    return hints
+
+
 def _rewritten_per_conversation(table: Table) -> dict[str, Any]:
     """Hints of a table whose rows are replaced whenever their conversation is read."""
     return {"primary_key": table.primary_key, "merge_key": "conversationid",
@@ -77,7 +84,7 @@ def _rewritten_per_conversation(table: Table) -> dict[str, Any]:
 
 
 # -- conversations and what hangs off them ---------------------------------------------------
-@dlt.resource(**_merge_hints(CONVERSATIONS))
+@dlt.resource(**_newest_wins(CONVERSATIONS, "datechanged"))
 def conversations(
     client: LiveAgentClient, time: AccountTime,
     datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
@@ -94,8 +101,15 @@ def conversations(
         params["datechanged"] = f"gte:{time.render_lower_bound(low)}"
     pages = client.paginate("conversations", "conversations",
                             CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
+    seen: dict[str, datetime] = {}  # a row listed twice (paging while data changes) counts once
     for page in pages:
-        yield [convert(row, CONVERSATIONS, time) for row in page]
+        rows = []
+        for row in (convert(raw, CONVERSATIONS, time) for raw in page):
+            previous = seen.get(row["conversationid"])
+            if previous is None or row["datechanged"] > previous:
+                seen[row["conversationid"]] = row["datechanged"]
+                rows.append(row)
+        yield rows
 
 
 @dlt.transformer(name="conversation_tags", primary_key=CONVERSATION_TAGS.primary_key,
@@ -190,7 +204,7 @@ def knowledgebases(client: LiveAgentClient, time: AccountTime) -> Iterator[list[
         yield [convert(row, KNOWLEDGEBASES, time) for row in page]
 
 
-@dlt.resource(**_merge_hints(KB_ENTRIES))
+@dlt.resource(**_newest_wins(KB_ENTRIES, "datechanged"))
 def kb_entries(
     client: LiveAgentClient, time: AccountTime,
     datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
@@ -251,7 +265,8 @@ def agent_online_status(listed: list[Row], snapshot_at: datetime) -> Iterator[li
 
 
 # -- the source ------------------------------------------------------------------------------
-@dlt.source(name="liveagent")
+# a field whose values change type is refused, never split into a variant column
+@dlt.source(name="liveagent", schema_contract={"data_type": "freeze"})
 def liveagent_source(
     base_url: str = dlt.config.value,
     api_key: str = dlt.secrets.value,

@@ -36,6 +36,7 @@ class Table:
     primary_key: tuple[str, ...]
     fields: dict[str, Kind]
     drop: frozenset[str] = field(default_factory=frozenset)  # API fields not loaded
+    required: tuple[str, ...] = ()  # API fields a row is refused without (key, cursor)
 
 
 CONVERSATIONS = Table(
@@ -48,11 +49,12 @@ CONVERSATIONS = Table(
         "messagegroupsin": "int", "messagegroupsout": "int",
     },
     drop=frozenset({"cursor"}),  # opaque paging token, not data
+    required=("conversationid", "datechanged"),
 )
 CONVERSATION_DETAILS = Table(
     "conversation_details", ("conversationid",),
     {**CONVERSATIONS.fields, "ownernote": "text", "assignedto": "id"},
-    drop=frozenset({"cursor"}),
+    drop=frozenset({"cursor"}), required=("conversationid",),
 )
 CONVERSATION_TAGS = Table(
     "conversation_tags", ("conversationid", "tag_id"),
@@ -64,7 +66,7 @@ MESSAGE_GROUPS = Table(
         "messagegroupid": "id", "conversationid": "id", "userid": "id", "rtype": "text",
         "rstatus": "text", "datecreated": "datetime", "datefinished": "datetime",
     },
-    drop=frozenset({"messages"}),
+    drop=frozenset({"messages"}), required=("messagegroupid",),
 )
 MESSAGES = Table(
     "messages", ("messageid",),
@@ -72,12 +74,15 @@ MESSAGES = Table(
         "messageid": "id", "messagegroupid": "id", "conversationid": "id", "userid": "id",
         "rtype": "text", "datecreated": "datetime", "message": "text",
     },
+    required=("messageid",),
 )
 COMPANIES = Table(
     "companies", ("id",),
     {"id": "id", "name": "text", "datecreated": "datetime", "language": "text", "ip": "text"},
+    required=("id",),
 )
-KNOWLEDGEBASES = Table("knowledgebases", ("kb_id",), {"kb_id": "id", "name": "text"})
+KNOWLEDGEBASES = Table("knowledgebases", ("kb_id",), {"kb_id": "id", "name": "text"},
+                       required=("kb_id",))
 KB_ENTRIES = Table(
     "kb_entries", ("kb_entry_id",),
     {
@@ -88,11 +93,14 @@ KB_ENTRIES = Table(
         "description": "text", "rorder": "int", "views": "int", "votes": "int",
         "datecreated": "datetime", "datechanged": "datetime",
     },
+    required=("kb_entry_id", "datechanged"),
 )
-TAGS = Table("tags", ("id",), {"id": "id", "name": "text"})
-CUSTOMER_GROUPS = Table("customer_groups", ("id",), {"id": "id", "name": "text"})
+TAGS = Table("tags", ("id",), {"id": "id", "name": "text"}, required=("id",))
+CUSTOMER_GROUPS = Table("customer_groups", ("id",), {"id": "id", "name": "text"},
+                        required=("id",))
 SUGGESTION_CATEGORIES = Table(
-    "suggestion_categories", ("id",), {"id": "id", "title": "text", "path": "text"}
+    "suggestion_categories", ("id",), {"id": "id", "title": "text", "path": "text"},
+    required=("id",),
 )
 AGENTS = Table(
     "agents", ("id",),
@@ -102,6 +110,7 @@ AGENTS = Table(
         "preset_status": "text",
     },
     drop=SECRET_FIELDS | {"userid", "username", "presetStatus", "onlineStatus"},
+    required=("id",),
 )
 AGENT_ONLINE_STATUS = Table(
     "agent_online_status", ("id", "snapshot_at"),
@@ -123,7 +132,8 @@ def _report(
     endpoint: str, data_key: str, table: str, primary_key: tuple[str, ...],
     fields: dict[str, Kind], text: frozenset[str] = frozenset(),
 ) -> Report:
-    return Report(endpoint, data_key, Table(table, primary_key, fields), text)
+    required = tuple(k for k in primary_key if k != "report_date")  # the day is ours
+    return Report(endpoint, data_key, Table(table, primary_key, fields, required=required), text)
 
 
 _PER_DAY_KEY = ("report_date", "id")

@@ -116,8 +116,10 @@ def parse_start_date(
 
 
 def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
-    """Typed copy of an API row; unknown fields pass through, secrets and `drop` never do."""
-    out: Row = {}
+    """Typed copy of an API row with every known field (missing ones NULL); unknown fields
+    pass through, secrets and `drop` never do."""
+    check_required(row, table)
+    out: Row = dict.fromkeys(table.fields)  # a known field LiveAgent did not send is NULL
     for name, value in row.items():
         if name in SECRET_FIELDS or name in table.drop:
             continue
@@ -126,9 +128,28 @@ def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
     return out
 
 
+def check_required(row: Mapping[str, Any], table: Table) -> None:
+    if not isinstance(row, Mapping):
+        raise RequestError(f"LiveAgent sent {type(row).__name__} where a {table.name} row "
+                           "belongs")
+    for name in table.required:
+        if row.get(name) in (None, ""):
+            raise RequestError(f"LiveAgent sent a {table.name} row without '{name}': "
+                               f"{_preview(row)}")
+
+
+def _preview(row: Mapping[str, Any]) -> str:
+    text = repr(dict(row))
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def convert_value(value: Any, kind: Kind, name: str, time: AccountTime) -> Any:
+    if isinstance(value, (dict, list)):
+        raise RequestError(
+            f"LiveAgent sent a {type(value).__name__} for the {kind} field '{name}'"
+        )
     if kind == "text":
-        return value
+        return value if value is None or isinstance(value, str) else str(value)
     if value is None or value == "":
         return None
     if kind == "id":
@@ -246,6 +267,7 @@ def report_rows(
     report: Report, rows: Iterable[Mapping[str, Any]], report_date: date, time: AccountTime
 ) -> Iterator[Row]:
     for row in rows:
+        check_required(row, report.table)
         out: Row = {name: convert_value(value, report_kind(report, name), name, time)
                     for name, value in row.items() if name not in SECRET_FIELDS}
         out["report_date"] = report_date

@@ -73,7 +73,8 @@ def test_incremental_scenario_matches_duckdb_row_by_row(
     ref = account.conversation_id
     account.clock.advance(300)
     account.set_status(ref(1), "R", useridentifier=account.entities.agents[0].email)
-    account.add_message(ref(2), "Grüße 🚀 — ça va?", useridentifier=account.entities.agents[1].userid)
+    agent = account.entities.agents[1].userid
+    account.add_message(ref(2), "Grüße 🚀 — ça va?", useridentifier=agent)
     account.add_message(ref(3), "customer again", from_customer=True)
     account.create_conversation("Brand new", "Hello", channel="B", owner=7)
     untagged = next(i for i in range(10, 120) if account.record(i).tags)

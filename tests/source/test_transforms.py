@@ -8,7 +8,7 @@ import pytest
 
 from sources.liveagent.exceptions import ConfigurationError, RequestError
 from sources.liveagent.reports import STATE_KEY, report_days
-from sources.liveagent.settings import CONVERSATIONS, REPORTS
+from sources.liveagent.settings import CONVERSATIONS, REPORTS, Table
 from sources.liveagent.transforms import (
     AccountTime,
     agent_row,
@@ -80,25 +80,40 @@ class TestStartDate:
             parse_start_date(bad, BRATISLAVA)
 
 
+SAMPLE = Table("sample", ("id",), {"id": "id", "created": "datetime", "count": "int",
+                                    "ratio": "float", "title": "text", "parent": "id"},
+               drop=frozenset({"cursor"}), required=("id",))
+
+
 class TestConvert:
-    def test_types_and_empty_values(self) -> None:
-        row = convert({"conversationid": "ab12", "datecreated": "2025-07-01 14:00:00",
-                       "datedue": None, "messagegroupsin": "3", "messagegroupsout": "",
-                       "subject": "", "departmentid": "", "cursor": "xyz", "brand_new": "1"},
-                      CONVERSATIONS, BRATISLAVA)
-        assert row == {"conversationid": "ab12",
-                       "datecreated": datetime(2025, 7, 1, 12, tzinfo=UTC), "datedue": None,
-                       "messagegroupsin": 3, "messagegroupsout": None, "subject": "",
-                       "departmentid": None, "brand_new": "1"}
+    def test_types_empty_and_missing_values(self) -> None:
+        row = convert({"id": "ab12", "created": "2025-07-01 14:00:00", "count": "3",
+                       "ratio": "0.50", "title": "", "parent": "", "cursor": "xyz",
+                       "brand_new": "1"}, SAMPLE, BRATISLAVA)
+        assert row == {"id": "ab12", "created": datetime(2025, 7, 1, 12, tzinfo=UTC),
+                       "count": 3, "ratio": 0.5, "title": "", "parent": None, "brand_new": "1"}
+        assert convert({"id": "x"}, SAMPLE, BRATISLAVA) == {
+            "id": "x", "created": None, "count": None, "ratio": None, "title": None,
+            "parent": None}
 
     def test_non_numeric_count_is_refused(self) -> None:
-        with pytest.raises(RequestError, match="'abc' for the numeric field 'messagegroupsin'"):
-            convert({"messagegroupsin": "abc"}, CONVERSATIONS, BRATISLAVA)
+        with pytest.raises(RequestError, match="'abc' for the numeric field 'count'"):
+            convert({"id": "x", "count": "abc"}, SAMPLE, BRATISLAVA)
+
+    def test_structures_in_scalar_fields_are_refused(self) -> None:
+        with pytest.raises(RequestError, match="a list for the text field 'title'"):
+            convert({"id": "x", "title": ["a"]}, SAMPLE, BRATISLAVA)
+        assert convert({"id": "x", "title": 42}, SAMPLE, BRATISLAVA)["title"] == "42"
+
+    def test_rows_without_key_or_cursor_are_refused(self) -> None:
+        with pytest.raises(RequestError, match="sample row without 'id'"):
+            convert({"title": "no id"}, SAMPLE, BRATISLAVA)
+        with pytest.raises(RequestError, match="conversations row without 'datechanged'"):
+            convert({"conversationid": "c1"}, CONVERSATIONS, BRATISLAVA)
 
     def test_secrets_never_pass(self) -> None:
-        row = convert({"conversationid": "x", "authtoken": "s3cret", "apikey": "k"},
-                      CONVERSATIONS, BRATISLAVA)
-        assert row == {"conversationid": "x"}
+        row = convert({"id": "x", "authtoken": "s3cret", "apikey": "k"}, SAMPLE, BRATISLAVA)
+        assert "authtoken" not in row and "apikey" not in row
 
 
 def test_conversation_tags_split_and_tombstone() -> None:
