@@ -3,7 +3,9 @@ code, and readers of what a warehouse holds."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -118,3 +120,34 @@ class Warehouse:
 
 def local_day(value: datetime, zone: str) -> date:
     return value.astimezone(ZoneInfo(zone)).date()
+
+
+# -- comparing whole warehouses -------------------------------------------------------
+def canonical(value: Any) -> Any:
+    """One representation per value, whichever database returned it."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def duckdb_tables(warehouse: Warehouse) -> dict[str, Counter]:
+    tables = {}
+    for name in warehouse.tables():
+        if not name.startswith("_dlt"):
+            rows = warehouse.rows(name)
+            columns = list(rows[0]) if rows else []
+            tables[name] = rows_of(columns, [tuple(r.values()) for r in rows], name)
+    return tables
+
+
+def rows_of(columns: list[str], rows: list[tuple], table: str) -> Counter:
+    """Rows without dlt's bookkeeping ids (they differ per load), as a multiset; the run time
+    of the online-status snapshot differs between the two runs by nature."""
+    keep = [i for i, c in enumerate(columns)
+            if not (c.startswith("_dlt") and c != "_dlt_list_idx")
+            and not (table == "agent_online_status" and c == "snapshot_at")]
+    return Counter(tuple((columns[i], canonical(row[i])) for i in keep) for row in rows)

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
@@ -132,11 +134,15 @@ class LiveAgentClient:
         self._status: dict[str, Any] | None = None
 
     def _rest_client(self, timeout: float, attempts: int) -> RESTClient:
-        """dlt's RESTClient on dlt's retrying session, through the rate-limited adapter."""
+        """dlt's RESTClient on dlt's retrying session, through the rate-limited adapter.
+        Backoff between attempts is dlt's runtime setting (runtime.request_backoff_factor,
+        runtime.request_max_retry_delay); a Retry-After header takes precedence."""
+        runtime = resolve_configuration(RuntimeConfiguration())
         session = Client(
             request_timeout=timeout, request_max_attempts=attempts, raise_for_status=False,
-            respect_retry_after_header=True, request_backoff_factor=1,
-            request_max_retry_delay=120,
+            respect_retry_after_header=True,
+            request_backoff_factor=runtime.request_backoff_factor,
+            request_max_retry_delay=runtime.request_max_retry_delay,
         ).session
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)

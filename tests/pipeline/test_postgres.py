@@ -4,29 +4,15 @@ DuckDB, compared row by row."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
 
 import psycopg2
 import pytest
 
 from liveagent_fake.models import Account
-from tests.warehouse import Warehouse
+from tests.warehouse import Warehouse, duckdb_tables, rows_of
 
 pytestmark = pytest.mark.postgres
 SCHEMA = "liveagent_equality"
-
-
-def canonical(value: Any) -> Any:
-    """One representation per value, whichever database returned it."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def postgres_tables(dsn: str) -> dict[str, Counter]:
@@ -41,25 +27,6 @@ def postgres_tables(dsn: str) -> dict[str, Counter]:
             columns = [d[0] for d in cursor.description]
             tables[name] = rows_of(columns, cursor.fetchall(), name)
     return tables
-
-
-def duckdb_tables(warehouse: Warehouse) -> dict[str, Counter]:
-    tables = {}
-    for name in warehouse.tables():
-        if not name.startswith("_dlt"):
-            rows = warehouse.rows(name)
-            columns = list(rows[0]) if rows else []
-            tables[name] = rows_of(columns, [tuple(r.values()) for r in rows], name)
-    return tables
-
-
-def rows_of(columns: list[str], rows: list[tuple], table: str) -> Counter:
-    """Rows without dlt's bookkeeping ids (they differ per load), as a multiset; the run time
-    of the online-status snapshot differs between the two runs by nature."""
-    keep = [i for i, c in enumerate(columns)
-            if not (c.startswith("_dlt") and c != "_dlt_list_idx")
-            and not (table == "agent_online_status" and c == "snapshot_at")]
-    return Counter(tuple((columns[i], canonical(row[i])) for i in keep) for row in rows)
 
 
 def test_incremental_scenario_matches_duckdb_row_by_row(
