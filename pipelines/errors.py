@@ -11,7 +11,7 @@ from dlt.common.schema.exceptions import DataValidationError
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
-from .runner import UsageError
+from .runner import BusyError, UsageError
 
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
@@ -36,6 +36,8 @@ def explain(error: BaseException) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
+        if isinstance(cause, BusyError):
+            return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
             return missing_configuration(cause), EXIT_USAGE
         if isinstance(cause, (ConfigurationError, AuthenticationError)):

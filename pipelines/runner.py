@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +18,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
+from filelock import FileLock, Timeout
 
 from sources.liveagent import CONVERSATION_FAMILY, INTERNAL_RESOURCES, liveagent_source
 from sources.liveagent.client import process_metrics
@@ -28,6 +33,10 @@ LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "insert_values"}
 
 class UsageError(Exception):
     """Input the user has to correct: printed as one line, exit code 2."""
+
+
+class BusyError(Exception):
+    """Another run holds the same target."""
 
 
 @dataclass
@@ -101,6 +110,29 @@ def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt
     )
 
 
+@contextmanager
+def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[None]:
+    """Holds the target for one run: a second run on it refuses instead of interleaving with
+    this one's state and load packages."""
+    base = Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
+    owner = base.with_suffix(".owner")
+    lock = FileLock(str(base))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = owner.read_text().strip() if owner.exists() else "another process"
+        target = options.duckdb_file if options.destination == "duckdb" else "Postgres"
+        raise BusyError(f"another liveagent-pipeline run ({holder}) is loading into {target} "
+                        f"(dataset {options.dataset}); try again when it has finished") from None
+    try:
+        owner.write_text(f"PID {os.getpid()}, started "
+                         f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()
+
+
 def has_incremental_state(pipeline: dlt.Pipeline) -> bool:
     resources = pipeline.state.get("sources", {}).get("liveagent", {}).get("resources", {})
     return bool(resources)
@@ -114,8 +146,15 @@ def run_pipeline(
     A start date without an end date is the initial backfill on a new target; once state
     exists it re-reads from that date up to now and leaves the state where it was."""
     started = time.monotonic()
-    requests_before, waited_before = process_metrics.requests, process_metrics.waited
     pipeline = make_pipeline(options, progress)
+    with exclusive(pipeline, options):
+        return _run_locked(pipeline, options, started, **source_options)
+
+
+def _run_locked(
+    pipeline: dlt.Pipeline, options: RunOptions, started: float, **source_options: Any
+) -> RunResult:
+    requests_before, waited_before = process_metrics.requests, process_metrics.waited
     notices = []
     # restores schema and state a fresh machine lacks locally (a full refresh needs the
     # schema to know which tables to drop)
@@ -124,12 +163,36 @@ def run_pipeline(
     if options.start_date and not end_date and has_incremental_state(pipeline):
         end_date = datetime.now(timezone.utc).isoformat(timespec="seconds")
         notices.append(f"re-reading from {options.start_date} to now; incremental state kept")
-    dates: dict[str, Any] = {"start_date": options.start_date, "end_date": end_date}
-    source = liveagent_source(**{k: v for k, v in dates.items() if v}, **source_options)
-    source = source.with_resources(*select_resources(source, options.resources))
+    dates: dict[str, Any] = {
+        k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
+    names, counts, loads = options.resources, Counter[str](), 0
+    while True:  # a long backfill of conversations commits one chunk per load
+        source = liveagent_source(**dates, **source_options)
+        selected = select_resources(source, names)
+        load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
+                                      refresh=options.full_refresh and loads == 0)
+        counts.update(loaded)
+        loads += 1
+        if not conversations_pending(pipeline) or "conversations" not in selected:
+            break
+        names = [n for n in selected if n in (*CONVERSATION_FAMILY, "conversation_details")]
+    if loads > 1:
+        notices.append(f"conversations committed in {loads} loads")
+    return RunResult(
+        load_info=load_info,
+        row_counts={t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")},
+        requests=process_metrics.requests - requests_before,
+        rate_limit_wait=process_metrics.waited - waited_before,
+        elapsed=time.monotonic() - started,
+        notices=notices,
+    )
+
+
+def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, refresh: bool
+              ) -> tuple[LoadInfo, dict[str, int]]:
+    """Extract, normalize and load one package; its state commits with the load."""
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
-    pipeline.extract(source, workers=workers,
-                     refresh="drop_sources" if options.full_refresh else None,
+    pipeline.extract(source, workers=workers, refresh="drop_sources" if refresh else None,
                      loader_file_format=LOADER_FILE_FORMAT[options.destination])  # type: ignore[arg-type]
     try:
         normalized = pipeline.normalize()
@@ -140,15 +203,14 @@ def run_pipeline(
         raise
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
-    counts = normalized.row_counts if normalized is not None else {}
-    return RunResult(
-        load_info=load_info,
-        row_counts={t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")},
-        requests=process_metrics.requests - requests_before,
-        rate_limit_wait=process_metrics.waited - waited_before,
-        elapsed=time.monotonic() - started,
-        notices=notices,
-    )
+    return load_info, dict(normalized.row_counts) if normalized is not None else {}
+
+
+def conversations_pending(pipeline: dlt.Pipeline) -> bool:
+    """Whether the last load left changed conversations for the next one."""
+    sources = pipeline.state.get("sources", {})
+    resource = sources.get("liveagent", {}).get("resources", {}).get("conversations", {})
+    return bool(resource.get("pending"))
 
 
 def summary(options: RunOptions, result: RunResult) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import dlt
 from dlt.extract import DltResource
 
+from .batching import EarliestChanged
 from .client import LiveAgentClient
 from .exceptions import ConfigurationError, NotFoundError
 from .paginators import CursorPaginator, ShortPageOffsetPaginator
@@ -23,6 +24,7 @@ from .settings import (
     CONVERSATIONS,
     CONVERSATIONS_PAGE_SIZE,
     CUSTOMER_GROUPS,
+    DEFAULT_CONVERSATIONS_PER_LOAD,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WORKERS,
     DEFAULT_REPORT_HISTORY_DAYS,
@@ -86,11 +88,15 @@ def _rewritten_per_conversation(table: Table) -> dict[str, Any]:
 # -- conversations and what hangs off them ---------------------------------------------------
 @dlt.resource(**_newest_wins(CONVERSATIONS, "datechanged"))
 def conversations(
-    client: LiveAgentClient, time: AccountTime,
+    client: LiveAgentClient, time: AccountTime, per_load: int,
     datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
 ) -> Iterator[list[Row]]:
     """Conversations changed since the last run; the API is asked with `gte:` on the last
-    high-water mark, and rows re-read at that boundary are dropped unless they changed."""
+    high-water mark, and rows re-read at that boundary are dropped unless they changed.
+
+    At most `per_load` conversations (the earliest changed, with all that share the last
+    second) go into one load, so a long backfill commits in chunks; the resource state says
+    whether more are pending."""
     params = {}
     low, high = datechanged.start_value, datechanged.end_value
     if low is not None and high is not None:
@@ -101,15 +107,16 @@ def conversations(
         params["datechanged"] = f"gte:{time.render_lower_bound(low)}"
     pages = client.paginate("conversations", "conversations",
                             CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
-    seen: dict[str, datetime] = {}  # a row listed twice (paging while data changes) counts once
-    for page in pages:
-        rows = []
-        for row in (convert(raw, CONVERSATIONS, time) for raw in page):
-            previous = seen.get(row["conversationid"])
-            if previous is None or row["datechanged"] > previous:
-                seen[row["conversationid"]] = row["datechanged"]
-                rows.append(row)
-        yield rows
+    rows = (convert(raw, CONVERSATIONS, time) for page in pages for raw in page)
+    chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
+    batch = EarliestChanged(per_load if chunked else 0)
+    for row in rows:
+        full = batch.add(row)
+        if full:
+            yield full
+    last_pages = batch.finish()  # decides whether rows are left for the next load
+    dlt.current.resource_state()["pending"] = batch.truncated
+    yield from last_pages
 
 
 @dlt.transformer(name="conversation_tags", primary_key=CONVERSATION_TAGS.primary_key,
@@ -257,8 +264,8 @@ def agents(listed: list[Row], client: LiveAgentClient, time: AccountTime) -> Any
         yield _agent(agent, client, time)
 
 
-@dlt.transformer(name=AGENT_ONLINE_STATUS.name, primary_key=AGENT_ONLINE_STATUS.primary_key,
-                 write_disposition="append", columns=column_hints(AGENT_ONLINE_STATUS))
+# merge, not append: a load resumed after a crash must not write a snapshot twice
+@dlt.transformer(**_merge_hints(AGENT_ONLINE_STATUS))
 def agent_online_status(listed: list[Row], snapshot_at: datetime) -> Iterator[list[Row]]:
     """One row per agent and run: the online status when the run started."""
     yield [online_status_row(agent, snapshot_at) for agent in listed]
@@ -279,6 +286,7 @@ def liveagent_source(
     performance_group_by: str = "day",
     company_details: bool = True,
     conversation_details: bool = False,
+    conversations_per_load: int = DEFAULT_CONVERSATIONS_PER_LOAD,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Sequence[DltResource]:
@@ -295,7 +303,8 @@ def liveagent_source(
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2)
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
-    changed = conversations(client, time, datechanged=dlt.sources.incremental(
+    changed = conversations(client, time, conversations_per_load,
+                            datechanged=dlt.sources.incremental(
         "datechanged", initial_value=start, end_value=end,
         primary_key=dedup_columns(CONVERSATIONS)))
     fetched = changed | conversation_messages(client, time)

@@ -18,6 +18,7 @@ DEFAULT_REPORT_LOOKBACK_DAYS = 3
 DEFAULT_REPORT_HISTORY_DAYS = 90  # reports start this many days back when start_date is unset
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_CONVERSATIONS_PER_LOAD = 10_000  # a long backfill commits after each such chunk
 
 CONVERSATIONS_PAGE_SIZE = 1000  # documented maximum of GET /conversations
 KB_PAGE_SIZE = 500  # documented maximum of the knowledge base lists

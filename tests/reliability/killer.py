@@ -1,0 +1,49 @@
+"""Runs `liveagent-pipeline` and kills its own process with SIGKILL at a chosen point, the way
+an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N -- ARGS...
+
+POINT is extract (after N API requests of the run), normalize (after N normalized packages
+were written, before they are committed) or load (after N load jobs ran)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from dlt.load.load import Load
+from dlt.normalize.normalize import Normalize
+
+from pipelines.liveagent_pipeline import main
+from sources.liveagent.client import LiveAgentClient
+
+
+def kill_after(owner: Any, name: str, count: int) -> None:
+    original = getattr(owner, name)
+    calls = 0
+    lock = threading.Lock()
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        result = original(*args, **kwargs)
+        with lock:
+            calls += 1
+            if calls >= count:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+POINTS = {
+    "extract": (LiveAgentClient, "get"),
+    "normalize": (Normalize, "spool_schema_files"),
+    "load": (Load, "w_run_job"),
+}
+
+if __name__ == "__main__":
+    point, count, separator, *cli_args = sys.argv[1:]
+    assert separator == "--"
+    kill_after(*POINTS[point], int(count))
+    sys.exit(main(cli_args))

@@ -1,0 +1,59 @@
+"""Which listed conversations go into one load."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sources.liveagent.batching import EarliestChanged
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def row(cid: str, seconds: int) -> dict:
+    return {"conversationid": cid, "datechanged": T0 + timedelta(seconds=seconds)}
+
+
+def feed(batch: EarliestChanged, rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        page = batch.add(r)
+        if page:
+            out.extend(page)
+    for page in batch.finish():
+        out.extend(page)
+    return out
+
+
+def test_unlimited_passes_everything_through_in_listing_order() -> None:
+    rows = [row(f"c{n}", 5000 - n) for n in range(2500)]
+    batch = EarliestChanged(0)
+    assert feed(batch, rows) == rows and not batch.truncated
+
+
+def test_limited_keeps_the_earliest_changed_and_all_ties_of_the_last() -> None:
+    rows = [row("a", 50), row("b", 10), row("c", 30), row("d", 30), row("e", 20), row("f", 40)]
+    batch = EarliestChanged(3)
+    kept = feed(batch, rows)
+    assert [r["conversationid"] for r in kept] == ["b", "e", "c", "d"]  # 30 ties both in
+    assert batch.truncated
+
+
+def test_limited_but_not_exceeded_is_not_truncated() -> None:
+    batch = EarliestChanged(10)
+    assert len(feed(batch, [row(f"c{n}", n) for n in range(10)])) == 10
+    assert not batch.truncated
+
+
+def test_pruning_keeps_memory_bounded_and_the_result_exact() -> None:
+    rows = [row(f"c{n}", (n * 7919) % 10007) for n in range(5000)]
+    batch = EarliestChanged(100)
+    kept = feed(batch, rows)
+    assert kept == sorted(rows, key=lambda r: r["datechanged"])[:100]
+    assert batch.truncated
+
+
+def test_a_row_listed_twice_counts_once_and_the_newer_wins() -> None:
+    batch = EarliestChanged(0)
+    kept = feed(batch, [row("a", 10), row("b", 11), row("a", 10), row("a", 12)])
+    assert [(r["conversationid"], r["datechanged"]) for r in kept] == [
+        ("a", T0 + timedelta(seconds=12)), ("b", T0 + timedelta(seconds=11))]
