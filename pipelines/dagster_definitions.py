@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from pipelines.errors import explain, redact
+from pipelines.errors import explain
 from pipelines.liveagent_pipeline import known_secrets
 from pipelines.runner import (
     DEFAULT_DATASET,
@@ -20,6 +20,7 @@ from pipelines.runner import (
     RunResult,
     run_pipeline,
 )
+from sources.liveagent.client import redact
 
 JOB_NAME = "liveagent_job"
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,

@@ -16,7 +16,6 @@ from .runner import BusyError, UsageError
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
 
-_APIKEY = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
 _DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', re.DOTALL)
 
 
@@ -91,11 +90,3 @@ def failed_jobs(error: DestinationHasFailedJobs) -> str:
     first = jobs[0].failed_message.strip().splitlines()[0] if jobs and jobs[0].failed_message \
         else "no message"
     return f"{len(jobs)} load job(s) failed at the destination: {first}"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    text = _APIKEY.sub(r"\1***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

@@ -22,7 +22,7 @@ from typing import NoReturn
 import dlt
 
 from pipelines import demo
-from pipelines.errors import explain, redact
+from pipelines.errors import explain
 from pipelines.progress import Progress
 from pipelines.runner import (
     DEFAULT_DATASET,
@@ -31,6 +31,7 @@ from pipelines.runner import (
     run_pipeline,
     summary,
 )
+from sources.liveagent.client import redact
 
 
 def date_argument(value: str) -> str:

@@ -10,6 +10,9 @@ from liveagent_fake.server import FakeLiveAgent
 from tests.postgres_server import REQUIRE_ENV, PostgresUnavailable, postgres_server
 from tests.support import Api
 
+# dlt's anonymous usage telemetry would try the network from every test run
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
 
 @pytest.fixture
 def fake(account: Account) -> Iterator[FakeLiveAgent]:

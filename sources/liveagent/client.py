@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,29 @@ from .exceptions import (
 
 log = logging.getLogger(__name__)
 _APIKEY_PARAM = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every `apikey=...` value and every given secret masked."""
+    text = _APIKEY_PARAM.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class RedactApiKey(logging.Filter):
+    """Masks `apikey=...` in log records: urllib3 logs every request URL at DEBUG level, and
+    orchestrators often capture DEBUG logs of every library."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "apikey=" in message.lower():
+            record.msg, record.args = redact(message), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(RedactApiKey())
 
 
 def api_url(base_url: str) -> str:
@@ -194,24 +217,26 @@ class LiveAgentClient:
             path, params=dict(params or {}), paginator=paginator, data_selector=selector,
             hooks={"response": [self._check]},
         )
+        failure: LiveAgentError | None = None
         try:
             for page in pages:
                 yield list(page)
         except ApiHTTPError as error:
-            raise self._api_error(path, error.response, attempts) from None
-        except LiveAgentError:
-            raise
+            failure = self._api_error(path, error.response, attempts)
         except RequestException as error:
-            raise UnavailableError(
+            failure = UnavailableError(
                 f"LiveAgent at {self.base_url} could not be reached for {path} after "
                 f"{attempts} attempts ({self.redact(_reason(error))}); check "
                 "sources.liveagent.base_url and the network"
-            ) from None
+            )
+        if failure is not None:
+            # raised outside the except block: the original error, whose text carries the
+            # URL with the key, must not ride along as __context__ (dlt's trace stores it)
+            raise failure
 
     def redact(self, text: str) -> str:
         """`text` without the API key, however it got there."""
-        text = _APIKEY_PARAM.sub(r"\1***", text)
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return redact(text, [self._api_key])
 
     def _check(self, response: Response, *args: Any, **kwargs: Any) -> None:
         """Response hook: error statuses raise inside the retrying send (429/5xx retry)."""

@@ -86,7 +86,8 @@ class TestErrors:
             client_for(fake, api_key="wrong-key-123").get("tags")
         assert "SOURCES__LIVEAGENT__API_KEY" in str(error.value)
         assert "wrong-key-123" not in str(error.value)
-        assert error.value.__cause__ is None and error.value.__suppress_context__
+        # no chained original error either: its text carries the URL with the key
+        assert error.value.__cause__ is None and error.value.__context__ is None
 
     def test_404(self, fake: FakeLiveAgent) -> None:
         with pytest.raises(NotFoundError, match="conversations/nope/messages"):
@@ -126,6 +127,7 @@ class TestErrors:
         with pytest.raises(UnavailableError) as error:
             client.get("tags")
         assert "secret-key-xyz" not in str(error.value)
+        assert error.value.__context__ is None
         assert "could not be reached" in str(error.value)
 
     def test_a_site_that_is_not_liveagent(self, fake: FakeLiveAgent) -> None:

@@ -1,0 +1,102 @@
+"""The API key never appears in stdout, stderr, logs, exception text, load packages, pipeline
+state or any table, including on errors; agents' auth tokens are never loaded."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from liveagent_fake.clock import Clock
+from liveagent_fake.dataset import DatasetConfig
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from tests.pipeline.conftest import ZONE
+from tests.support import NOW
+from tests.warehouse import Warehouse
+
+KEY = "SECRET-KEY-9f8e7d6c5b4a"
+LOGGED_RUN = ("import logging, sys; logging.basicConfig(level=logging.DEBUG); "
+              "from pipelines.liveagent_pipeline import main; sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.fixture
+def account() -> Account:
+    return Account(DatasetConfig(conversations=40, days=30, end=NOW), clock=Clock(NOW),
+                   timezone=ZONE, api_key=KEY)
+
+
+def logged_run(configured: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """The CLI with every logger at DEBUG, as an orchestrator capturing all logs would run it."""
+    environment = {**os.environ, "SOURCES__LIVEAGENT__API_KEY": KEY,
+                   "RUNTIME__LOG_LEVEL": "DEBUG", **env}
+    return subprocess.run(
+        [sys.executable, "-c", LOGGED_RUN, "run", "--progress-every", "1", "--debug",
+         "--pipelines-dir", str(configured / "pipelines"), *args],
+        cwd=configured, env=environment, capture_output=True, text=True, timeout=300,
+    )
+
+
+def texts_under(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every file below `folder` as text: gzip unpacked, parquet read, the rest as bytes."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        if raw[:4] == b"PAR1":
+            yield path, str(pq.read_table(path).to_pylist())
+        else:
+            yield path, raw.decode("utf-8", "replace")
+
+
+def assert_nowhere(secrets: list[str], configured: Path, *outputs: str) -> None:
+    for output in outputs:
+        for secret in secrets:
+            assert secret not in output
+    for path, text in texts_under(configured):
+        for secret in secrets:
+            assert secret not in text, path
+
+
+def warehouse_text(warehouse: Warehouse) -> str:
+    return "".join(str(warehouse.rows(table)) for table in sorted(warehouse.tables()))
+
+
+def test_a_logged_run_and_its_files_never_show_the_key_or_agent_tokens(
+    fake: FakeLiveAgent, account: Account, configured: Path, warehouse: Warehouse
+) -> None:
+    result = logged_run(configured)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "urllib3.connectionpool" in result.stderr and "apikey=***" in result.stderr
+    assert "extract done in" in result.stderr  # the debug log and progress were captured
+    tokens = [agent.authtoken for agent in account.entities.agents]
+    assert_nowhere([KEY, *tokens], configured, result.stdout, result.stderr)
+    loaded = warehouse_text(warehouse)
+    assert "conversations" in warehouse.tables() and account.conversation_id(0) in loaded
+    for secret in (KEY, *tokens):
+        assert secret not in loaded
+
+
+@pytest.mark.parametrize("case", ["server keeps failing", "wrong key", "unreachable"])
+def test_failures_never_show_the_key(
+    fake: FakeLiveAgent, configured: Path, case: str
+) -> None:
+    env = {}
+    if case == "server keeps failing":
+        fake.faults.add("status", status=500, path="/api/conversations$")
+        env = {"SOURCES__LIVEAGENT__MAX_ATTEMPTS": "2"}
+    elif case == "wrong key":
+        env = {"SOURCES__LIVEAGENT__API_KEY": "WRONG-KEY-0a1b2c3d"}
+    else:
+        env = {"SOURCES__LIVEAGENT__BASE_URL": "http://127.0.0.1:9"}
+    result = logged_run(configured, **env)
+    assert result.returncode in (1, 2)
+    assert "Traceback" in result.stderr  # --debug: the traceback is shown, redacted
+    assert any(line.startswith("liveagent-pipeline: ") for line in result.stderr.splitlines())
+    assert_nowhere([KEY, "WRONG-KEY-0a1b2c3d"], configured, result.stdout, result.stderr)
