@@ -36,7 +36,7 @@ class Progress(Collector):
     def update(self, name: str, inc: int = 1, total: int | None = None,
                inc_total: int | None = None, message: str | None = None,
                label: str | None = None) -> None:
-        if label or name == "Resources":
+        if label or name == "Resources" or name.startswith("_dlt"):
             return
         with self._lock:
             self._counts[name] = self._counts.get(name, 0) + inc
@@ -65,21 +65,28 @@ class Progress(Collector):
         while not self._stop_ticker.wait(self.period):
             self.write()
 
-    def line(self, final: bool = False) -> str:
+    def line(self, final: bool = False) -> str | None:
+        """The progress line, or None when the step did nothing worth a line (dlt also runs
+        a small extract of its own state)."""
         step = self.step.split()[0].lower() if self.step else "run"
         with self._lock:
             counts = dict(self._counts)
         if step in _STEP_COUNTERS:
             counts = {k: v for k, v in counts.items() if k == _STEP_COUNTERS[step]}
-        tables = " · ".join(f"{name} {count:,}" for name, count in sorted(counts.items()))
         parts = [f"{step} {'done in' if final else 'running'} "
-                 f"{time.monotonic() - self._started:.0f}s", tables or "no rows yet"]
+                 f"{time.monotonic() - self._started:.0f}s"]
+        if counts:
+            parts.append(" · ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
         if step == "extract":
             requests = self.metrics.requests - self._requests_at_start
+            if not counts and not requests:
+                return None
             waited = self.metrics.waited - self._waited_at_start
             parts.append(f"{requests:,} API requests, {waited:.0f}s waiting for the rate limit")
         return " | ".join(parts)
 
     def write(self, final: bool = False) -> None:
-        self.stream.write(self.line(final) + "\n")
-        self.stream.flush()
+        line = self.line(final)
+        if line is not None:
+            self.stream.write(line + "\n")
+            self.stream.flush()
