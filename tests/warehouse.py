@@ -3,6 +3,7 @@ code, and readers of what a warehouse holds."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -125,6 +126,8 @@ def local_day(value: datetime, zone: str) -> date:
 # -- comparing whole warehouses -------------------------------------------------------
 def canonical(value: Any) -> Any:
     """One representation per value, whichever database returned it."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)
     if isinstance(value, datetime):
         return value.timestamp()
     if isinstance(value, Decimal):
@@ -135,12 +138,15 @@ def canonical(value: Any) -> Any:
 
 
 def duckdb_tables(warehouse: Warehouse) -> dict[str, Counter]:
+    types = warehouse.column_types()
     tables = {}
     for name in warehouse.tables():
         if not name.startswith("_dlt"):
             rows = warehouse.rows(name)
             columns = list(rows[0]) if rows else []
-            tables[name] = rows_of(columns, [tuple(r.values()) for r in rows], name)
+            parsed = [tuple(json.loads(v) if v is not None and types[(name, c)] == "JSON" else v
+                            for c, v in r.items()) for r in rows]
+            tables[name] = rows_of(columns, parsed, name)
     return tables
 
 

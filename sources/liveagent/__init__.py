@@ -12,6 +12,7 @@ from dlt.extract import DltResource
 
 from .batching import EarliestChanged
 from .client import LiveAgentClient
+from .details import select_for_details
 from .exceptions import ConfigurationError, NotFoundError
 from .paginators import CursorPaginator, ShortPageOffsetPaginator
 from .reports import report_resources
@@ -25,6 +26,7 @@ from .settings import (
     CONVERSATIONS_PAGE_SIZE,
     CUSTOMER_GROUPS,
     DEFAULT_CONVERSATIONS_PER_LOAD,
+    DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WORKERS,
     DEFAULT_REPORT_HISTORY_DAYS,
@@ -70,6 +72,7 @@ _DELETE_INSERT: Any = {"disposition": "merge", "strategy": "delete-insert"}
 def _merge_hints(table: Table) -> dict[str, Any]:
     return {"name": table.name, "primary_key": table.primary_key, "write_disposition": "merge",
             "columns": column_hints(table)}
+
 
 
 def _newest_wins(table: Table, cursor: str) -> dict[str, Any]:
@@ -128,15 +131,13 @@ def conversation_tag_rows(page: list[Row]) -> Iterator[list[Row]]:
     yield [tag for conversation in page for tag in conversation_tags(conversation)]
 
 
-def _read_conversation(client: LiveAgentClient, conversationid: str, suffix: str = ""
-                       ) -> dict[str, Any] | None:
-    """GET /conversations/{id}{suffix}; None when the conversation was deleted after it was
-    listed (logged, not a failed run)."""
+def _read_gone_ok(client: LiveAgentClient, path: str) -> dict[str, Any] | None:
+    """GET `path`; None when its object was deleted after it was listed (logged, not a failed
+    run: the next listing no longer has it)."""
     try:
-        return client.get(f"conversations/{conversationid}{suffix}")
+        return client.get(path)
     except NotFoundError:
-        log.warning("conversation %s was deleted before %s could be read; skipped",
-                    conversationid, f"its {suffix.strip('/')}" if suffix else "it")
+        log.warning("%s was deleted after it was listed; skipped", path)
         return None
 
 
@@ -144,7 +145,7 @@ def _read_conversation(client: LiveAgentClient, conversationid: str, suffix: str
 def _messages_of(conversation: Row, client: LiveAgentClient, time: AccountTime) -> list[Row]:
     """Message groups (with their messages) of one conversation; runs in dlt's worker pool."""
     conversationid = conversation["conversationid"]
-    response = _read_conversation(client, conversationid, "/messages")
+    response = _read_gone_ok(client, f"conversations/{conversationid}/messages")
     if response is None:
         return []
     groups, messages = message_rows(conversationid, response.get("groups") or [], time)
@@ -173,7 +174,7 @@ def messages(groups: list[Row]) -> Iterator[list[Row]]:
 
 @dlt.defer
 def _details_of(conversation: Row, client: LiveAgentClient, time: AccountTime) -> list[Row]:
-    detail = _read_conversation(client, conversation["conversationid"])
+    detail = _read_gone_ok(client, f"conversations/{conversation['conversationid']}")
     return [] if detail is None else [convert(detail, CONVERSATION_DETAILS, time)]
 
 
@@ -191,16 +192,20 @@ def company_list(client: LiveAgentClient) -> Iterator[list[Row]]:
 
 
 @dlt.defer
-def _company(company: Row, client: LiveAgentClient, time: AccountTime, details: bool) -> Row:
-    detail = client.get(f"companies/{company['id']}") if details else None
-    return company_row(company, detail, time)
+def _company(company: Row, client: LiveAgentClient, time: AccountTime, details: bool
+             ) -> list[Row]:
+    detail = _read_gone_ok(client, f"companies/{company['id']}") if details else {}
+    return [] if detail is None else [company_row(company, detail or None, time)]
 
 
 @dlt.transformer(**_merge_hints(COMPANIES))
-def companies(listed: list[Row], client: LiveAgentClient, time: AccountTime,
-              details: bool) -> Any:
-    """Every company, full each run (the API has no change filter); details concurrently."""
-    for company in listed:
+def companies(listed: list[Row], client: LiveAgentClient, time: AccountTime, details: bool,
+              refresh_days: int) -> Any:
+    """Companies new or changed in the list (the API has no change filter), with their details
+    read concurrently; every company's details again every `refresh_days`."""
+    state = dlt.current.resource_state()
+    today = client.account_today(time)
+    for company in select_for_details(listed, state, "id", today, refresh_days):
         yield _company(company, client, time, details)
 
 
@@ -253,14 +258,20 @@ def agent_list(client: LiveAgentClient) -> Iterator[list[Row]]:
 
 
 @dlt.defer
-def _agent(agent: Row, client: LiveAgentClient, time: AccountTime) -> Row:
-    return agent_row(agent, client.get(f"agents/{agent['id']}"), time)
+def _agent(agent: Row, client: LiveAgentClient, time: AccountTime) -> list[Row]:
+    detail = _read_gone_ok(client, f"agents/{agent['id']}")
+    return [] if detail is None else [agent_row(agent, detail, time)]
 
 
 @dlt.transformer(**_merge_hints(AGENTS))
-def agents(listed: list[Row], client: LiveAgentClient, time: AccountTime) -> Any:
-    """Agents with their details; `authtoken` and `browsercookiename` are dropped on read."""
-    for agent in listed:
+def agents(listed: list[Row], client: LiveAgentClient, time: AccountTime, refresh_days: int
+           ) -> Any:
+    """Agents new or changed in the online-status list, with their details (`authtoken` and
+    `browsercookiename` dropped on read); every agent's details again every `refresh_days`."""
+    state = dlt.current.resource_state()
+    chosen = select_for_details(listed, state, "id", client.account_today(time), refresh_days,
+                                ignore=("onlineStatus",))  # changes all day, not agent data
+    for agent in chosen:
         yield _agent(agent, client, time)
 
 
@@ -272,8 +283,11 @@ def agent_online_status(listed: list[Row], snapshot_at: datetime) -> Iterator[li
 
 
 # -- the source ------------------------------------------------------------------------------
-# a field whose values change type is refused, never split into a variant column
-@dlt.source(name="liveagent", schema_contract={"data_type": "freeze"})
+# A field whose values change type is refused, never split into a variant column. Lists (a
+# company's emails, custom fields) stay in their row as JSON: a merge into a table with nested
+# child tables selects rows by `_dlt_id`, and a load resumed after a crash can stage the same
+# rows twice (dlt-hub/dlt#3023); a table without children is deduplicated by its key instead.
+@dlt.source(name="liveagent", schema_contract={"data_type": "freeze"}, max_table_nesting=0)
 def liveagent_source(
     base_url: str = dlt.config.value,
     api_key: str = dlt.secrets.value,
@@ -287,6 +301,7 @@ def liveagent_source(
     company_details: bool = True,
     conversation_details: bool = False,
     conversations_per_load: int = DEFAULT_CONVERSATIONS_PER_LOAD,
+    details_refresh_days: int = DEFAULT_DETAILS_REFRESH_DAYS,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Sequence[DltResource]:
@@ -321,13 +336,13 @@ def liveagent_source(
         fetched | message_groups,
         fetched | messages,
         _selected(changed | conversation_detail_rows(client, time), conversation_details),
-        company_list(client) | companies(client, time, company_details),
+        company_list(client) | companies(client, time, company_details, details_refresh_days),
         knowledgebases(client, time),
         kb_entries(client, time, datechanged=kb_changed),
         tags(client, time),
         customer_groups(client, time),
         suggestion_categories(client, time),
-        listed_agents | agents(client, time),
+        listed_agents | agents(client, time, details_refresh_days),
         listed_agents | agent_online_status(snapshot_at=datetime.now(UTC).replace(microsecond=0)),
         *report_resources(client, time, report_start, report_end, report_lookback_days,
                           performance_group_by),

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from .exceptions import (
     RequestError,
     UnavailableError,
 )
+from .transforms import AccountTime
 
 log = logging.getLogger(__name__)
 _APIKEY_PARAM = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
@@ -184,6 +186,11 @@ class LiveAgentClient:
         self._ensure_probed()
         assert self._status is not None
         return self._status
+
+    def account_today(self, time: AccountTime) -> date:
+        """Today in the account, from the server's clock: the machine's may differ."""
+        now = time.parse(self.server_status().get("current_server_time"))
+        return time.to_local_date(now) if now is not None else time.today()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The `response` object of a single GET."""

@@ -13,12 +13,13 @@ Kind = Literal["id", "text", "int", "float", "datetime", "utc_datetime", "date",
 
 DEFAULT_TIMEZONE = "GMT"
 DEFAULT_REQUESTS_PER_MINUTE = 180.0
-DEFAULT_MAX_WORKERS = 8
+DEFAULT_MAX_WORKERS = 16
 DEFAULT_REPORT_LOOKBACK_DAYS = 3
 DEFAULT_REPORT_HISTORY_DAYS = 90  # reports start this many days back when start_date is unset
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_CONVERSATIONS_PER_LOAD = 10_000  # a long backfill commits after each such chunk
+DEFAULT_DETAILS_REFRESH_DAYS = 7  # company/agent details of unchanged list rows re-read after
 
 CONVERSATIONS_PAGE_SIZE = 1000  # documented maximum of GET /conversations
 KB_PAGE_SIZE = 500  # documented maximum of the knowledge base lists

@@ -119,3 +119,38 @@ def test_a_same_second_change_to_the_boundary_conversation_itself(
     assert warehouse.scalar(
         f"SELECT status FROM {{ds}}.conversations WHERE conversationid = '{ref}'") == new_status
     assert_conversation_family_equal(api, warehouse)
+
+
+def test_company_and_agent_details_only_when_listed_rows_change(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    assert run_cli() == 0
+    fake.log.clear()
+    assert run_cli() == 0
+    assert fake.log.select(path=r"/api/companies/") == []
+    assert fake.log.select(path=r"/api/agents/") == []
+    company = account.company(1)
+    account.rename_company(company.id, "Renamed & Co.")
+    fake.log.clear()
+    assert run_cli() == 0
+    assert [e.path for e in fake.log.select(path=r"/api/companies/")] == \
+        [f"/api/companies/{company.id}"]
+    assert warehouse.scalar(f"SELECT name FROM {{ds}}.companies WHERE id = '{company.id}'") == \
+        "Renamed & Co."
+    account.clock.advance(7 * 86400)  # a week later every company's details are read again
+    fake.log.clear()
+    assert run_cli() == 0
+    assert len(fake.log.select(path=r"/api/companies/")) == account.config.company_count
+    assert len(fake.log.select(path=r"/api/agents/")) == len(account.entities.agents)
+
+
+def test_a_company_or_agent_deleted_before_its_details_is_skipped(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    gone_company, gone_agent = account.company(0).id, account.entities.agents[0].userid
+    fake.faults.add("status", status=404, path=f"/api/companies/{gone_company}$")
+    fake.faults.add("status", status=404, path=f"/api/agents/{gone_agent}$")
+    assert run_cli("--progress-every", "0") == 0
+    ids = {r["id"] for r in warehouse.rows("companies", "id")}
+    assert gone_company not in ids and len(ids) == account.config.company_count - 1
+    assert gone_agent not in {r["id"] for r in warehouse.rows("agents", "id")}

@@ -53,7 +53,7 @@ def test_incremental_scenario_matches_duckdb_row_by_row(
 
     in_duckdb, in_postgres = duckdb_tables(warehouse), postgres_tables(postgres_dsn)
     assert set(in_postgres) == set(in_duckdb)
-    assert {"conversations", "messages", "report_agents", "companies__emails"} <= set(in_duckdb)
+    assert {"conversations", "messages", "report_agents", "companies"} <= set(in_duckdb)
     for table in sorted(in_duckdb):
         assert in_postgres[table] == in_duckdb[table], table
     assert sum(in_duckdb["conversations"].values()) == 121

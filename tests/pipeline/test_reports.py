@@ -72,11 +72,22 @@ def test_rerunning_days_never_doubles_a_total(
               for t in ("report_tickets_load", "report_sla_compliance", "report_sla_log",
                         "report_agents_availability", *tables)}
     fake.log.clear()
-    assert run_cli() == 0  # re-reads today and the lookback days
-    re_read = sorted({e.params["date_from"] for e in fake.log.select(path="/reports/tags$")})
-    assert re_read == [(TODAY - timedelta(days=n)).isoformat() for n in (3, 2, 1, 0)]
+    assert run_cli() == 0  # later the same day: today only
+    assert {e.params["date_from"] for e in fake.log.select(path="/reports/tags$")} == \
+        {TODAY.isoformat()}
     assert {t: totals(warehouse, t, ("answers", "created_tickets")) for t in tables} == before
     assert {t: warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{t}") for t in counts} == counts
+
+    account.clock.advance(86400)  # the next day's first run re-reads the lookback days too
+    fake.log.clear()
+    assert run_cli() == 0
+    re_read = sorted({e.params["date_from"] for e in fake.log.select(path="/reports/tags$")})
+    tomorrow = TODAY + timedelta(days=1)
+    assert re_read == [(tomorrow - timedelta(days=n)).isoformat() for n in (4, 3, 2, 1, 0)]
+    until_today = f"WHERE report_date <= '{TODAY}'"
+    assert {t: warehouse.rows(t, "sum(answers) AS answers, sum(created_tickets) AS created",
+                              until_today)[0] for t in tables} == \
+        {t: {"answers": v["answers"], "created": v["created_tickets"]} for t, v in before.items()}
 
 
 def test_a_new_answer_today_moves_only_today(

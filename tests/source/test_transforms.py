@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from sources.liveagent.exceptions import ConfigurationError, RequestError
-from sources.liveagent.reports import STATE_KEY, report_days
+from sources.liveagent.reports import LOOKBACK_KEY, STATE_KEY, report_days
 from sources.liveagent.settings import CONVERSATIONS, REPORTS, Table
 from sources.liveagent.transforms import (
     AccountTime,
@@ -183,9 +183,13 @@ class TestReports:
         start, today = date(2025, 1, 1), date(2025, 3, 10)
         assert report_days({}, start, None, date(2025, 1, 3), 3) == \
             [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)]
-        state = {STATE_KEY: "2025-03-09"}
-        assert report_days(state, start, None, today, 3) == \
-            [date(2025, 3, 7), date(2025, 3, 8), date(2025, 3, 9), date(2025, 3, 10)]
-        assert report_days(state, start, None, today, 0) == [date(2025, 3, 10)]
-        assert report_days(state, start, date(2025, 1, 2), today, 3) == \
+        first_today = {STATE_KEY: "2025-03-08", LOOKBACK_KEY: "2025-03-09"}
+        assert report_days(first_today, start, None, today, 3) == \
+            [date(2025, 3, 6), date(2025, 3, 7), date(2025, 3, 8), date(2025, 3, 9),
+             date(2025, 3, 10)]
+        later_today = {STATE_KEY: "2025-03-09", LOOKBACK_KEY: "2025-03-10"}
+        assert report_days(later_today, start, None, today, 3) == [date(2025, 3, 10)]
+        assert report_days(first_today, start, None, today, 0) == \
+            [date(2025, 3, 9), date(2025, 3, 10)]
+        assert report_days(first_today, start, date(2025, 1, 2), today, 3) == \
             [date(2025, 1, 1), date(2025, 1, 2)]
