@@ -74,7 +74,6 @@ def _merge_hints(table: Table) -> dict[str, Any]:
             "columns": column_hints(table)}
 
 
-
 def _newest_wins(table: Table, cursor: str) -> dict[str, Any]:
     """Merge hints where, of two rows with one key in a load, the later `cursor` is kept."""
     hints = _merge_hints(table)
@@ -318,10 +317,11 @@ def liveagent_source(
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2)
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
-    changed = conversations(client, time, conversations_per_load,
-                            datechanged=dlt.sources.incremental(
+    conversations_changed = dlt.sources.incremental(
         "datechanged", initial_value=start, end_value=end,
-        primary_key=dedup_columns(CONVERSATIONS)))
+        primary_key=dedup_columns(CONVERSATIONS))
+    changed = conversations(client, time, conversations_per_load,
+                            datechanged=conversations_changed)
     fetched = changed | conversation_messages(client, time)
     kb_changed = dlt.sources.incremental("datechanged", initial_value=start, end_value=end,
                                          primary_key=dedup_columns(KB_ENTRIES))
