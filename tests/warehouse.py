@@ -40,21 +40,17 @@ class Expected:
         self.conversations = {r["conversationid"]: r for r in api.all_conversations()}
 
     def conversation_rows(self) -> dict[str, dict[str, Any]]:
+        """Every "" is NULL in the warehouse; datetimes are UTC; counts are numbers."""
+        texts = ("code", "status", "departmentid", "departmentname", "ownername", "owneremail",
+                 "subject", "preview", "publicurlcode", "tags", "channel_type")
         rows = {}
         for cid, r in self.conversations.items():
-            rows[cid] = {
-                "conversationid": cid, "code": r["code"], "status": r["status"],
-                "datecreated": utc(r["datecreated"], self.zone),
-                "datechanged": utc(r["datechanged"], self.zone),
-                "datedue": utc(r["datedue"], self.zone),
-                "departmentid": blank_is_null(r["departmentid"]),
-                "departmentname": r["departmentname"], "ownername": r["ownername"],
-                "owneremail": r["owneremail"], "subject": r["subject"], "preview": r["preview"],
-                "publicurlcode": r["publicurlcode"], "tags": r["tags"],
-                "channel_type": r["channel_type"],
-                "messagegroupsin": count(r["messagegroupsin"]),
-                "messagegroupsout": count(r["messagegroupsout"]),
-            }
+            row: dict[str, Any] = {"conversationid": cid}
+            row.update({name: blank_is_null(r[name]) for name in texts})
+            row.update({name: utc(r[name], self.zone)
+                        for name in ("datecreated", "datechanged", "datedue")})
+            row.update({name: count(r[name]) for name in ("messagegroupsin", "messagegroupsout")})
+            rows[cid] = row
         return rows
 
     def tag_rows(self) -> set[tuple[str, str]]:
@@ -68,15 +64,18 @@ class Expected:
             for g in response["groups"]:
                 groups[g["messagegroupid"]] = {
                     "messagegroupid": g["messagegroupid"], "conversationid": cid,
-                    "userid": g["userid"], "rtype": g["rtype"], "rstatus": g["rstatus"],
+                    "userid": blank_is_null(g["userid"]), "rtype": blank_is_null(g["rtype"]),
+                    "rstatus": blank_is_null(g["rstatus"]),
                     "datecreated": utc(g["datecreated"], self.zone),
                     "datefinished": utc(g["datefinished"], self.zone),
                 }
                 for m in g["messages"]:
                     messages[m["messageid"]] = {
                         "messageid": m["messageid"], "messagegroupid": g["messagegroupid"],
-                        "conversationid": cid, "userid": m["userid"], "rtype": m["rtype"],
-                        "datecreated": utc(m["datecreated"], self.zone), "message": m["message"],
+                        "conversationid": cid, "userid": blank_is_null(m["userid"]),
+                        "rtype": blank_is_null(m["rtype"]),
+                        "datecreated": utc(m["datecreated"], self.zone),
+                        "message": blank_is_null(m["message"]),
                     }
         return groups, messages
 

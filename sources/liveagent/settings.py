@@ -62,8 +62,12 @@ CONVERSATION_TAGS = Table(
     "conversation_tags", ("conversationid", "tag_id"),
     {"conversationid": "id", "tag_id": "id"},
 )
+# Keys of the tables rewritten per conversation start with conversationid: dlt deletes their
+# old rows with `primary key OR merge key`, which no database can hash-join (DuckDB 92 s vs
+# 0.2 s, Postgres > 120 s vs 0.05 s on 500k rows); with the conversation in the key the
+# condition reduces to the merge key. The ids alone stay unique.
 MESSAGE_GROUPS = Table(
-    "message_groups", ("messagegroupid",),
+    "message_groups", ("conversationid", "messagegroupid"),
     {
         "messagegroupid": "id", "conversationid": "id", "userid": "id", "rtype": "text",
         "rstatus": "text", "datecreated": "datetime", "datefinished": "datetime",
@@ -71,7 +75,7 @@ MESSAGE_GROUPS = Table(
     drop=frozenset({"messages"}), required=("messagegroupid",),
 )
 MESSAGES = Table(
-    "messages", ("messageid",),
+    "messages", ("conversationid", "messageid"),
     {
         "messageid": "id", "messagegroupid": "id", "conversationid": "id", "userid": "id",
         "rtype": "text", "datecreated": "datetime", "message": "text",

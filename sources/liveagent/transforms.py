@@ -2,7 +2,8 @@
 
 Rules, the same for every table:
 - datetimes are read in the account time zone and stored as timezone-aware UTC;
-- ids, numbers and datetimes that come as "" are NULL; free text keeps "" as delivered;
+- a value that comes as "" is NULL, whatever the field (LiveAgent sends "" for absent values,
+  and no destination could keep both: Postgres' CSV loading turns "" into NULL);
 - constlist codes (status, rtype, ...) are kept as delivered;
 - secret fields (agent auth tokens, cookie names) are dropped before anything else sees them.
 """
@@ -124,7 +125,10 @@ def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
         if name in SECRET_FIELDS or name in table.drop:
             continue
         kind = table.fields.get(name)
-        out[name] = value if kind is None else convert_value(value, kind, name, time)
+        if kind is not None:
+            out[name] = convert_value(value, kind, name, time)
+        else:
+            out[name] = None if value == "" else value
     return out
 
 
@@ -148,10 +152,10 @@ def convert_value(value: Any, kind: Kind, name: str, time: AccountTime) -> Any:
         raise RequestError(
             f"LiveAgent sent a {type(value).__name__} for the {kind} field '{name}'"
         )
-    if kind == "text":
-        return value if value is None or isinstance(value, str) else str(value)
     if value is None or value == "":
         return None
+    if kind == "text":
+        return value if isinstance(value, str) else str(value)
     if kind == "id":
         return str(value)
     if kind in ("datetime", "utc_datetime"):

@@ -87,11 +87,14 @@ SAMPLE = Table("sample", ("id",), {"id": "id", "created": "datetime", "count": "
 
 class TestConvert:
     def test_types_empty_and_missing_values(self) -> None:
+        """"" is NULL whatever the field: LiveAgent's absent value, and Postgres' CSV COPY
+        could not keep it apart from NULL anyway."""
         row = convert({"id": "ab12", "created": "2025-07-01 14:00:00", "count": "3",
                        "ratio": "0.50", "title": "", "parent": "", "cursor": "xyz",
                        "brand_new": "1"}, SAMPLE, BRATISLAVA)
         assert row == {"id": "ab12", "created": datetime(2025, 7, 1, 12, tzinfo=UTC),
-                       "count": 3, "ratio": 0.5, "title": "", "parent": None, "brand_new": "1"}
+                       "count": 3, "ratio": 0.5, "title": None, "parent": None, "brand_new": "1"}
+        assert convert({"id": "x", "extra": ""}, SAMPLE, BRATISLAVA)["extra"] is None
         assert convert({"id": "x"}, SAMPLE, BRATISLAVA) == {
             "id": "x", "created": None, "count": None, "ratio": None, "title": None,
             "parent": None}
