@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key", default="test-api-key")
     parser.add_argument("--requests-per-minute", type=float, default=None,
                         help="answer 429 above this rate (default: no limit)")
+    parser.add_argument("--burst", type=float, default=None,
+                        help="token bucket capacity (default: one minute's worth)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     return parser.parse_args(argv)
 
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         clock=Clock(), timezone=args.timezone, api_key=args.api_key,
     )
     fake = FakeLiveAgent(account, host=args.host, port=args.port,
-                         requests_per_minute=args.requests_per_minute, latency=args.latency)
+                         requests_per_minute=args.requests_per_minute, burst=args.burst,
+                         latency=args.latency)
     fake.start()
     print(f"fake LiveAgent API v1 at {fake.url}/api  ({args.conversations} conversations, "
           f"time zone {args.timezone}, ready in {time.monotonic() - started:.1f}s)", flush=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -35,6 +37,48 @@ HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     "</center><hr><center>nginx</center></body></html>"
 )
+
+
+STATS_PATH = "/_fake/stats"
+# per-id paths are counted under one name each, so the counters stay bounded
+GROUPED_PATHS = (
+    (re.compile(r"/api/conversations/[^/]+/messages/?"), "messages"),
+    (re.compile(r"/api/conversations/[^/]+/?"), "conversation_details"),
+    (re.compile(r"/api/companies/[^/]+/?"), "company_details"),
+    (re.compile(r"/api/agents/[^/]+/?"), "agent_details"),
+)
+MAX_PATH_KEYS = 200  # other paths beyond this many distinct ones count as "other"
+
+
+class RequestStats:
+    """Running totals for `GET /_fake/stats`: requests by status and by grouped path."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.by_status: Counter[int] = Counter()
+        self.by_path: Counter[str] = Counter()
+
+    def add(self, path: str, status: int) -> None:
+        name = next((n for pattern, n in GROUPED_PATHS if pattern.fullmatch(path)), path)
+        with self._lock:
+            if name not in self.by_path and len(self.by_path) >= MAX_PATH_KEYS:
+                name = "other"
+            self.total += 1
+            self.by_status[status] += 1
+            self.by_path[name] += 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"total": self.total,
+                    "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+                    "by_path": dict(sorted(self.by_path.items()))}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.total = 0
+            self.by_status.clear()
+            self.by_path.clear()
 
 
 def encode_json(payload: dict) -> bytes:
@@ -63,6 +107,7 @@ class FakeLiveAgent:
         self.latency = latency
         self.faults = FaultInjector(fault_seed)
         self.log = RequestLog(log_size)
+        self.stats = RequestStats()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
         self._thread: threading.Thread | None = None
@@ -169,11 +214,25 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         started, clock = time.time(), time.monotonic()
         path, params = self._params()
+        if path.rstrip("/") in (STATS_PATH, STATS_PATH + "/reset"):
+            self._serve_stats(fake, method, path.rstrip("/"))
+            return
         rule = fake.faults.pick(method, path)
         status = self._respond(fake, rule, method, path, params)
         logged = {k: v for k, v in params.items() if k != "apikey"}
         fake.log.add(LoggedRequest(method, path, logged, status, started,
                                    time.monotonic() - clock, rule.kind if rule else None))
+        fake.stats.add(path, status)
+
+    def _serve_stats(self, fake: FakeLiveAgent, method: str, path: str) -> None:
+        """The fake's own counters: before faults, throttle and auth, and not counted."""
+        if path == STATS_PATH + "/reset" and method == "POST":
+            fake.stats.reset()
+        elif path != STATS_PATH or method != "GET":
+            self._send(405, b'{"error":"GET /_fake/stats or POST /_fake/stats/reset"}',
+                       "application/json", {})
+            return
+        self._send(200, json.dumps(fake.stats.snapshot()).encode(), "application/json", {})
 
     def _respond(
         self, fake: FakeLiveAgent, rule: FaultRule | None, method: str, path: str,

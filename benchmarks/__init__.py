@@ -1,0 +1,1 @@
+"""Benchmarks of the LiveAgent connector against the fake API: `python -m benchmarks.run`."""
