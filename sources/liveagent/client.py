@@ -36,6 +36,7 @@ from .exceptions import (
     RequestError,
     UnavailableError,
 )
+from .settings import LIMITER_BUFFER_MS
 from .transforms import AccountTime
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,8 @@ class LiveAgentClient:
         self.max_attempts = max_attempts
         per_minute = max(1, int(requests_per_minute))
         per_second = max(1, -(-per_minute // 60))  # spread the minute's budget over its seconds
-        limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)])
+        limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)],
+                          buffer_ms=LIMITER_BUFFER_MS)
         self._adapter = RateLimitedAdapter(limiter, pool_maxsize=max_connections)
         self._rest = self._rest_client(request_timeout, max_attempts)
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)

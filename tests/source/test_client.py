@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -145,6 +146,18 @@ def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
     elapsed = time.monotonic() - started
     assert 1.9 <= elapsed <= 3.5
     assert client.metrics.requests == 6 and client.metrics.waited >= 1.5  # 5 and the probe
+
+
+def test_rate_limit_stays_inside_a_strict_server_bucket(fake: FakeLiveAgent) -> None:
+    """Sixteen threads at the client's limit never trip a server bucket of the same rate
+    whose burst is only one second's worth."""
+    client = client_for(fake, rpm=1200, attempts=1)  # one attempt: a 429 would raise
+    time.sleep(1)  # let the probe's second pass
+    fake.set_rate_limit(1200, burst=20)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda _: client.get("tags"), range(100)))
+    statuses = [entry.status for entry in fake.log.entries()]
+    assert len(statuses) == 100 and set(statuses) == {200}
 
 
 class TestFirstContact:
