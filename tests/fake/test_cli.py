@@ -6,25 +6,43 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 
 
-def test_standalone_fake_serves_and_stops_on_sigterm() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "liveagent_fake", "--port", "0", "--conversations", "250",
-         "--timezone", "America/New_York", "--api-key", "k-123"],
-        stdout=subprocess.PIPE, text=True,
-    )
+@contextmanager
+def standalone_fake(*args: str) -> Iterator[str]:
+    """The fake's base URL while `python -m liveagent_fake --port 0 ARGS` runs; it must exit
+    cleanly on SIGTERM."""
+    process = subprocess.Popen([sys.executable, "-m", "liveagent_fake", "--port", "0", *args],
+                               stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        banner = process.stdout.readline()
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/api", banner).group(1)
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/api", process.stdout.readline())
+        assert found is not None
+        yield found.group(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def test_standalone_fake_serves_and_stops_on_sigterm() -> None:
+    with standalone_fake("--conversations", "250", "--timezone", "America/New_York",
+                         "--api-key", "k-123") as url:
         rows = requests.get(f"{url}/api/conversations", params={"apikey": "k-123", "limit": 1000},
                             timeout=10).json()["response"]["conversations"]
         assert len(rows) == 250
         assert requests.get(f"{url}/api/tags", params={"apikey": "other"}, timeout=10) \
             .status_code == 401
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+
+
+def test_standalone_fake_takes_a_rate_limit_and_burst() -> None:
+    with standalone_fake("--conversations", "10", "--requests-per-minute", "60",
+                         "--burst", "2") as url:
+        statuses = [requests.get(f"{url}/api/tags", params={"apikey": "test-api-key"},
+                                 timeout=10).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        assert requests.get(f"{url}/_fake/stats", timeout=10).json()["by_status"] == \
+            {"200": 2, "429": 1}

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-
-import requests
-
 from liveagent_fake.server import MAX_PATH_KEYS
 from tests.support import Api
 
@@ -70,23 +64,3 @@ class TestStats:
         assert len(by_path) == MAX_PATH_KEYS + 1
         assert by_path["other"] == 5
 
-
-def test_standalone_fake_takes_burst() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "liveagent_fake", "--port", "0", "--conversations", "10",
-         "--requests-per-minute", "60", "--burst", "2"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        found = re.search(r"(http://127\.0\.0\.1:\d+)/api", process.stdout.readline())
-        assert found is not None
-        url = found.group(1)
-        statuses = [requests.get(f"{url}/api/tags", params={"apikey": "test-api-key"},
-                                 timeout=10).status_code for _ in range(3)]
-        assert statuses == [200, 200, 429]
-        assert requests.get(f"{url}/_fake/stats", timeout=10).json()["by_status"] == \
-            {"200": 2, "429": 1}
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
