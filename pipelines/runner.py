@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import LoadInfo
+from dlt.common.pipeline import ExtractInfo, LoadInfo
 from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
@@ -194,10 +194,11 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, re
               ) -> tuple[LoadInfo, dict[str, int]]:
     """Extract, normalize and load one package; its state commits with the load."""
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
-    pipeline.extract(source, workers=workers, refresh="drop_sources" if refresh else None,
-                     loader_file_format=LOADER_FILE_FORMAT[options.destination])  # type: ignore[arg-type]
+    extracted = pipeline.extract(
+        source, workers=workers, refresh="drop_sources" if refresh else None,
+        loader_file_format=LOADER_FILE_FORMAT[options.destination])  # type: ignore[arg-type]
     try:
-        normalized = pipeline.normalize()
+        pipeline.normalize()
     except Exception:
         # the package would fail again on every run: discard it and the local state it
         # advanced, so the next run restores the last loaded state and reads the data again
@@ -205,7 +206,18 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, re
         raise
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
-    return load_info, dict(normalized.row_counts) if normalized is not None else {}
+    return load_info, extracted_rows(extracted)
+
+
+def extracted_rows(info: ExtractInfo) -> Counter[str]:
+    """Rows per table as extracted. Not normalize's counts: dlt 1.31's csv writer (the Postgres
+    loader format here) counts cells, not rows (dlt-hub/dlt#4461)."""
+    rows = Counter[str]()
+    for metrics in info.metrics.values():
+        for step in metrics:
+            for table, written in step["table_metrics"].items():
+                rows[table] += written.items_count
+    return rows
 
 
 def conversations_pending(pipeline: dlt.Pipeline) -> bool:

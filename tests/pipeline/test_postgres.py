@@ -3,6 +3,7 @@ DuckDB, compared row by row."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import psycopg2
@@ -29,13 +30,26 @@ def postgres_tables(dsn: str) -> dict[str, Counter]:
     return tables
 
 
+def summary_counts(output: str) -> dict[str, int]:
+    """The per-table rows of the CLI's summary."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^  (\w+) +(\d+)$", output, re.MULTILINE)}
+
+
 def test_incremental_scenario_matches_duckdb_row_by_row(
     run_cli, account: Account, warehouse: Warehouse, postgres_dsn: str,
-    monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_dsn)
     to_postgres = ("--destination", "postgres", "--dataset", SCHEMA)
-    assert run_cli() == 0 and run_cli(*to_postgres) == 0
+    assert run_cli() == 0
+    capsys.readouterr()
+    assert run_cli(*to_postgres) == 0
+    # a first run's summary says what the tables hold (conversation_tags also counts the
+    # tombstones of untagged conversations, which delete rather than insert)
+    reported = summary_counts(capsys.readouterr().out)
+    held = {table: sum(rows.values()) for table, rows in postgres_tables(postgres_dsn).items()}
+    assert reported.pop("conversation_tags") > held.pop("conversation_tags")
+    assert reported == held
 
     ref = account.conversation_id
     account.clock.advance(300)
