@@ -98,9 +98,18 @@ def conversations(
 
     At most `per_load` conversations (the earliest changed, with all that share the last
     second) go into one load, so a long backfill commits in chunks; the resource state says
-    whether more are pending."""
-    params = {}
+    whether more are pending. The listing that finds more than one load's worth also notes
+    where each following load ends (`cuts`), so those loads list only their own rows
+    (`btw:`) instead of every remaining change again; changes made meanwhile land after the
+    last cut and are read by the open listing that ends the backfill."""
+    state = dlt.current.resource_state()
     low, high = datechanged.start_value, datechanged.end_value
+    chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
+    cuts = [datetime.fromisoformat(cut) for cut in state.get("cuts", [])] if chunked else []
+    windowed = bool(cuts)
+    if windowed:
+        high = cuts[0] + timedelta(seconds=1)
+    params = {}
     if low is not None and high is not None:
         bound = high - timedelta(seconds=1)  # end_value is exclusive, btw is inclusive
         params["datechanged"] = (f"btw:{time.render_lower_bound(low)},"
@@ -110,14 +119,19 @@ def conversations(
     pages = client.paginate("conversations", "conversations",
                             CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
     rows = (convert(raw, CONVERSATIONS, time) for page in pages for raw in page)
-    chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
-    batch = EarliestChanged(per_load if chunked else 0)
+    batch = EarliestChanged(per_load if chunked else 0, floor=low)
     for row in rows:
         full = batch.add(row)
         if full:
             yield full
     last_pages = batch.finish()  # decides whether rows are left for the next load
-    dlt.current.resource_state()["pending"] = batch.truncated
+    if windowed and not batch.truncated:
+        cuts = cuts[1:]  # this window is done; the open listing comes after the last cut
+    elif not windowed and batch.truncated:
+        cuts = batch.later_cuts(max(row["datechanged"] for row in last_pages[-1]))
+    if chunked:
+        state["cuts"] = [cut.isoformat() for cut in cuts]
+    state["pending"] = windowed or batch.truncated
     yield from last_pages
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from array import array
+from bisect import bisect_right
+from datetime import datetime, timezone
 
 from .settings import CONVERSATIONS_PAGE_SIZE
 from .transforms import Row
@@ -11,13 +13,22 @@ from .transforms import Row
 class EarliestChanged:
     """The conversations of one load. Unlimited: rows pass through in pages as listed. Limited
     to `limit`: the `limit` earliest-changed rows plus any sharing the last one's second, held
-    in at most twice that much memory; rows listed twice count once, the newer kept."""
+    in at most twice that much memory; rows listed twice count once, the newer kept.
 
-    def __init__(self, limit: int) -> None:
+    A limited batch also notes every listed row's change time (8 bytes each), so that
+    `later_cuts` can say where the following loads end without listing everything again."""
+
+    def __init__(self, limit: int, floor: datetime | None = None) -> None:
         self.limit = limit
+        # rows changed at or before the last high-water mark are the boundary re-read: they do
+        # not count toward the limit, or a bulk edit of more than `limit` rows in one second
+        # would fill every load with rows already loaded
+        self.floor = floor
         self.truncated = False
+        self._cut_at = 2 * limit
         self._rows: dict[str, Row] = {}
         self._seen: dict[str, datetime] = {}
+        self._listed = array("d")
 
     def add(self, row: Row) -> list[Row] | None:
         """Takes a row; returns a page to yield now (unlimited mode) or None."""
@@ -27,10 +38,13 @@ class EarliestChanged:
             return None
         self._seen[key] = changed
         self._rows[key] = row
+        if self.limit:
+            self._listed.append(changed.timestamp())
         if not self.limit and len(self._rows) >= CONVERSATIONS_PAGE_SIZE:
             return self._take_all()
-        if self.limit and len(self._rows) >= 2 * self.limit:
+        if self.limit and len(self._rows) >= self._cut_at:
             self._cut()
+            self._cut_at = len(self._rows) + self.limit
         return None
 
     def finish(self) -> list[list[Row]]:
@@ -44,13 +58,30 @@ class EarliestChanged:
         size = CONVERSATIONS_PAGE_SIZE
         return [ordered[start:start + size] for start in range(0, len(ordered), size)]
 
+    def later_cuts(self, loaded_through: datetime) -> list[datetime]:
+        """The last change time of each following full load among the rows listed after
+        `loaded_through`: every such load holds `limit` rows plus the ties of its last second.
+        The rows after the last cut, and whatever changes meanwhile, are for an open listing."""
+        after = loaded_through.timestamp()
+        later = sorted(t for t in self._listed if t > after)
+        cuts, end = [], self.limit - 1
+        while end < len(later):
+            cuts.append(datetime.fromtimestamp(later[end], timezone.utc))
+            end = bisect_right(later, later[end]) + self.limit - 1
+        return cuts
+
     def _take_all(self) -> list[Row]:
         page, self._rows = list(self._rows.values()), {}
         return page
 
     def _cut(self) -> None:
         ordered = sorted(self._rows.values(), key=lambda r: r["datechanged"])
-        last = ordered[self.limit - 1]["datechanged"]
+        floor = self.floor
+        boundary = 0 if floor is None else bisect_right(
+            [r["datechanged"] for r in ordered], floor)
+        if len(ordered) <= boundary + self.limit:
+            return
+        last = ordered[boundary + self.limit - 1]["datechanged"]
         kept = [r for r in ordered if r["datechanged"] <= last]
         self.truncated = self.truncated or len(kept) < len(ordered)
         self._rows = {r["conversationid"]: r for r in kept}

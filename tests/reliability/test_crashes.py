@@ -96,5 +96,35 @@ def test_chunks_without_a_crash(
     assert run_cli("--progress-every", "0", "--resources", "conversations") == 0
     assert "conversations committed in 3 loads" in capsys.readouterr().out
     assert len(fake.log.select(path="/messages$")) == 600  # each conversation once
-    assert len(fake.log.select(path="/api/conversations$")) == 3  # one listing per chunk
+    listings = [e.params.get("datechanged", "") for e in
+                fake.log.select(path="/api/conversations$")]
+    # the first listing finds everything and notes where the second load ends: that load
+    # lists only its own rows, and an open listing takes the rest
+    assert [value.split(":")[0] for value in listings] == ["gte", "btw", "gte"]
+    assert_conversation_family_equal(api, warehouse)
+
+
+def test_changes_during_a_chunked_backfill_are_not_missed(
+    run_cli, fake: FakeLiveAgent, account: Account, api: Api, warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Conversations changed while a backfill runs (one already loaded, one in a later load's
+    window) move past the noted cuts and are read by the open listing at the end."""
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "150")
+    by_change = sorted(range(600), key=lambda i: account.record(i).changed)
+    agent = account.entities.agents[0].email
+
+    def change_meanwhile(payload: dict) -> dict:
+        account.clock.advance(60)
+        for index in (by_change[10], by_change[400]):
+            account.set_status(account.conversation_id(index), "R", useridentifier=agent)
+        return payload
+
+    # during the second load's listing, after the first load committed
+    fake.faults.add("mutate", path="/api/conversations$", skip=1, times=1,
+                    transform=change_meanwhile)
+    assert run_cli("--progress-every", "0", "--resources", "conversations") == 0
+    listings = [e.params.get("datechanged", "").split(":")[0]
+                for e in fake.log.select(path="/api/conversations$")]
+    assert listings == ["gte", "btw", "btw", "btw", "gte"]
     assert_conversation_family_equal(api, warehouse)

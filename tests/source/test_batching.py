@@ -57,3 +57,31 @@ def test_a_row_listed_twice_counts_once_and_the_newer_wins() -> None:
     kept = feed(batch, [row("a", 10), row("b", 11), row("a", 10), row("a", 12)])
     assert [(r["conversationid"], r["datechanged"]) for r in kept] == [
         ("a", T0 + timedelta(seconds=12)), ("b", T0 + timedelta(seconds=11))]
+
+
+def test_later_cuts_end_each_following_load_after_its_ties() -> None:
+    seconds = [5, 1, 2, 3, 3, 3, 4, 6, 7, 8, 9, 10]  # 3 is shared by three rows
+    batch = EarliestChanged(2)
+    kept = feed(batch, [row(f"c{n}", s) for n, s in enumerate(seconds)])
+    assert [r["datechanged"] for r in kept] == [T0 + timedelta(seconds=s) for s in (1, 2)]
+    cuts = batch.later_cuts(kept[-1]["datechanged"])
+    # loads: {3, 3, 3} (ties of the cut), {4, 5}, {6, 7}, {8, 9}; 10 is for the open listing
+    assert cuts == [T0 + timedelta(seconds=s) for s in (3, 5, 7, 9)]
+
+
+def test_later_cuts_are_none_when_the_rest_fits_one_load() -> None:
+    batch = EarliestChanged(3)
+    kept = feed(batch, [row(f"c{n}", n) for n in range(5)])
+    assert batch.truncated and batch.later_cuts(kept[-1]["datechanged"]) == []
+
+
+def test_rows_at_the_high_water_mark_do_not_count_toward_the_limit() -> None:
+    """A bulk edit of more rows than one load holds, all in the last loaded second, must not
+    leave every following load full of rows already loaded."""
+    bulk = [row(f"bulk{n}", 0) for n in range(50)]
+    later = [row(f"c{n}", 100 + n) for n in range(10)]
+    batch = EarliestChanged(5, floor=T0)
+    kept = feed(batch, [*later, *bulk])
+    assert {r["conversationid"] for r in kept} == \
+        {f"bulk{n}" for n in range(50)} | {f"c{n}" for n in range(5)}
+    assert batch.truncated
