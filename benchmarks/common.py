@@ -45,6 +45,8 @@ class ScenarioResult:
 class Context:
     quick: bool
     workdir: Path  # a temporary directory, removed at the end
+    sizes: tuple[int, ...] | None = None  # throughput: account sizes instead of the defaults
+    format_size: int | None = None  # throughput: format comparison size, 0 skips it
     postgres_dsn: str | None = None  # started on demand by the throughput scenario
     # saves a long scenario's partial result with the finished ones
     checkpoint: Callable[[ScenarioResult], None] = lambda partial: None

@@ -43,6 +43,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="smaller accounts in throughput, one run per side in concurrency")
+    parser.add_argument("--sizes", default="",
+                        help="throughput: comma-separated account sizes (default 100000,200000)")
+    parser.add_argument("--format-size", type=int, default=None,
+                        help="throughput: conversations in the loader format comparison "
+                             "(default 100000; 0 skips it)")
     parser.add_argument("--only", default="",
                         help=f"comma-separated scenarios: {', '.join(SCENARIOS)}")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="results file")
@@ -115,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="liveagent-bench-"))
     header = environment(args.quick)
     results: list[ScenarioResult] = []
-    context = Context(quick=args.quick, workdir=workdir, checkpoint=lambda partial: write_json(
+    sizes = tuple(int(size) for size in args.sizes.split(",") if size) or None
+    context = Context(quick=args.quick, workdir=workdir, sizes=sizes,
+                      format_size=args.format_size, checkpoint=lambda partial: write_json(
         args.json, header, [*results, partial]))
     try:
         for name in chosen:

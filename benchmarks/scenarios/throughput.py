@@ -98,11 +98,15 @@ def api_minimal(fake: FakeProcess, conversations: int) -> Counter[str]:
                             kb_entries=directories.kb_entries)
 
 
+def sizes(context: Context) -> tuple[int, ...]:
+    return context.sizes or SIZES[context.quick]
+
+
 def main_runs(context: Context, result: ScenarioResult) -> dict[str, dict[int, Any]]:
     runs: dict[str, dict[int, Any]] = {d: {} for d in DESTINATIONS}
     result.details["main"] = runs  # filled as runs finish, for the checkpoints
-    small = SIZES[context.quick][0]
-    for conversations in SIZES[context.quick]:
+    small = sizes(context)[0]
+    for conversations in sizes(context):
         with FakeProcess(FakeConfig(conversations),
                          context.path(NAME, f"fake_{conversations}.log")) as fake:
             minimal = api_minimal(fake, conversations)
@@ -119,9 +123,11 @@ def main_runs(context: Context, result: ScenarioResult) -> dict[str, dict[int, A
     return runs
 
 
-def report_growth(result: ScenarioResult, runs: dict[str, dict[int, Any]], quick: bool
-                  ) -> None:
-    small, large = SIZES[quick]
+def report_growth(result: ScenarioResult, runs: dict[str, dict[int, Any]],
+                  measured: tuple[int, ...]) -> None:
+    if len(measured) < 2:
+        return
+    small, large = measured[0], measured[-1]
     for destination in DESTINATIONS:
         first, second = runs[destination].get(small), runs[destination].get(large)
         if first and second and first["ok"] and second["ok"]:
@@ -133,9 +139,12 @@ def report_growth(result: ScenarioResult, runs: dict[str, dict[int, Any]], quick
 
 
 def format_runs(context: Context, result: ScenarioResult) -> dict[str, Any]:
-    conversations = FORMAT_SIZE[context.quick]
+    conversations = FORMAT_SIZE[context.quick] if context.format_size is None \
+        else context.format_size
     runs: dict[str, Any] = {}
     result.details["formats"] = runs
+    if not conversations:
+        return runs
     with FakeProcess(FakeConfig(conversations),
                      context.path(NAME, f"fake_formats_{conversations}.log")) as fake:
         for destination, formats in FORMATS.items():
@@ -166,9 +175,10 @@ def run(context: Context) -> ScenarioResult:
     pgdir.mkdir(exist_ok=True)
     with postgres_server(pgdir) as dsn:
         context.postgres_dsn = dsn
-        report_growth(result, main_runs(context, result), context.quick)
+        report_growth(result, main_runs(context, result), sizes(context))
         format_runs(context, result)
     context.postgres_dsn = None
-    result.details.update(sizes=SIZES[context.quick], format_size=FORMAT_SIZE[context.quick],
+    result.details.update(sizes=sizes(context), format_size=context.format_size
+                          if context.format_size is not None else FORMAT_SIZE[context.quick],
                           report_days=REPORT_DAYS)
     return result
