@@ -33,10 +33,15 @@ class EarliestChanged:
     def add(self, row: Row) -> list[Row] | None:
         """Takes a row; returns a page to yield now (unlimited mode) or None."""
         key, changed = row["conversationid"], row["datechanged"]
-        previous = self._seen.get(key)
-        if previous is not None and changed <= previous:
-            return None
-        self._seen[key] = changed
+        if self.limit:  # only the kept rows are remembered: memory stays bounded by the limit
+            kept = self._rows.get(key)
+            if kept is not None and changed <= kept["datechanged"]:
+                return None
+        else:
+            previous = self._seen.get(key)
+            if previous is not None and changed <= previous:
+                return None
+            self._seen[key] = changed
         self._rows[key] = row
         if self.limit:
             self._listed.append(changed.timestamp())

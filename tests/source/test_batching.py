@@ -85,3 +85,11 @@ def test_rows_at_the_high_water_mark_do_not_count_toward_the_limit() -> None:
     assert {r["conversationid"] for r in kept} == \
         {f"bulk{n}" for n in range(50)} | {f"c{n}" for n in range(5)}
     assert batch.truncated
+
+
+def test_limited_a_row_listed_twice_counts_once_and_the_newer_wins() -> None:
+    batch = EarliestChanged(2)
+    kept = feed(batch, [row("a", 10), row("b", 11), row("a", 10), row("a", 12), row("c", 13)])
+    assert [(r["conversationid"], r["datechanged"]) for r in kept] == [
+        ("b", T0 + timedelta(seconds=11)), ("a", T0 + timedelta(seconds=12))]
+    assert batch.truncated
