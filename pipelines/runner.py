@@ -26,10 +26,10 @@ from sources.liveagent.settings import DEFAULT_MAX_WORKERS
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
-# chosen by measurement (benchmarks/, 50k conversations in one load): DuckDB parquet
-# normalized in 7.5 s and loaded in 1.7 s (jsonl 14.9 s + 2.0 s; insert_values 17.9 s + 41.1 s at
-# 7.8 GB peak RSS); Postgres csv (COPY) 16.5 s + 3.5 s at 166 MB (insert_values 19.0 s + 5.4 s
-# at 812 MB)
+# chosen by measurement (benchmarks/, 50k conversations in one load, 2026-11-25): DuckDB parquet
+# normalized in 6.7 s and loaded in 1.6 s (jsonl 14.2 s + 1.9 s; insert_values 17.7 s + 41.8 s at
+# 7.8 GB peak RSS); Postgres csv (COPY) 15.5 s + 3.1 s at 164 MB (insert_values 18.2 s + 4.9 s
+# at 779 MB)
 LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
 
 
