@@ -38,7 +38,6 @@ class StepTimer:
         self.calls = dict.fromkeys(STEPS, 0)
         self.rss_after = dict.fromkeys(STEPS, 0.0)
         self.first_started: dict[str, float] = {}
-        self.row_counts: dict[str, int] = {}
 
     def install(self) -> None:
         import dlt
@@ -59,9 +58,6 @@ class StepTimer:
                 self.each[step].append(round(elapsed, 3))
                 self.calls[step] += 1
                 self.rss_after[step] = peak_rss_mb()
-            if step == "normalize" and info is not None:
-                for table, rows in info.row_counts.items():
-                    self.row_counts[table] = self.row_counts.get(table, 0) + rows
             return info
 
         return timed
@@ -147,7 +143,6 @@ def main(argv: list[str]) -> int:
         "step_started": {k: round(v - started, 3) for k, v in timer.first_started.items()},
         "rss_after_step_mb": timer.rss_after,
         "peak_rss_mb": peak_rss_mb(),
-        "normalized_rows": timer.row_counts,
     })
     print(MARKER + json.dumps(outcome, default=str), flush=True)
     return 0 if outcome["ok"] else 1

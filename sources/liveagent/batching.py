@@ -33,21 +33,20 @@ class EarliestChanged:
     def add(self, row: Row) -> list[Row] | None:
         """Takes a row; returns a page to yield now (unlimited mode) or None."""
         key, changed = row["conversationid"], row["datechanged"]
-        if self.limit:  # only the kept rows are remembered: memory stays bounded by the limit
-            kept = self._rows.get(key)
-            if kept is not None and changed <= kept["datechanged"]:
-                return None
-        else:
+        if not self.limit:
             previous = self._seen.get(key)
             if previous is not None and changed <= previous:
                 return None
             self._seen[key] = changed
+            self._rows[key] = row
+            return self._take_all() if len(self._rows) >= CONVERSATIONS_PAGE_SIZE else None
+        # only the kept rows are remembered: memory stays bounded by the limit
+        kept = self._rows.get(key)
+        if kept is not None and changed <= kept["datechanged"]:
+            return None
         self._rows[key] = row
-        if self.limit:
-            self._listed.append(changed.timestamp())
-        if not self.limit and len(self._rows) >= CONVERSATIONS_PAGE_SIZE:
-            return self._take_all()
-        if self.limit and len(self._rows) >= self._cut_at:
+        self._listed.append(changed.timestamp())
+        if len(self._rows) >= self._cut_at:
             self._cut()
             self._cut_at = len(self._rows) + self.limit
         return None
@@ -81,9 +80,8 @@ class EarliestChanged:
 
     def _cut(self) -> None:
         ordered = sorted(self._rows.values(), key=lambda r: r["datechanged"])
-        floor = self.floor
-        boundary = 0 if floor is None else bisect_right(
-            [r["datechanged"] for r in ordered], floor)
+        boundary = 0 if self.floor is None else bisect_right(
+            ordered, self.floor, key=lambda r: r["datechanged"])
         if len(ordered) <= boundary + self.limit:
             return
         last = ordered[boundary + self.limit - 1]["datechanged"]
