@@ -208,13 +208,17 @@ class Account:
 
     # -- queries ---------------------------------------------------------------------------
     def list_conversations(
-        self, where: ConversationFilter, after: int | None, limit: int
+        self, where: ConversationFilter, after: int | None, limit: int, skip: int = 0
     ) -> list[int]:
-        """Up to `limit` matching conversations after position `after`, in internal id order."""
+        """Up to `limit` matching conversations after position `after`, in internal id order,
+        leaving out the first `skip` of them."""
         keep = self._predicate(where)
         found: list[int] = []
         for index in range(0 if after is None else after + 1, len(self._purged)):
             if not self._purged[index] and keep(index):
+                if skip:
+                    skip -= 1
+                    continue
                 found.append(index)
                 if len(found) == limit:
                     break

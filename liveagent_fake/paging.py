@@ -37,14 +37,30 @@ REPORTS = OffsetPaging("limitcount", "limitfrom", default=100, maximum=1000)
 
 
 @dataclass(frozen=True)
+class CursorWindow:
+    cursor: str | None  # the rows start after the row that carried this cursor
+    offset: int  # then this many matching rows are skipped
+    limit: int
+
+
+@dataclass(frozen=True)
 class CursorPaging:
-    """GET /conversations: `limit` rows after the row whose `cursor` is given."""
+    """GET /conversations: `limit` rows after the row whose `cursor` is given.
+
+    `offset` is undocumented, but every public client pages with `limit` + `offset`: it skips
+    that many matching rows, in the same internal order the cursor follows. Given together,
+    the cursor applies first and the offset skips within what follows it.
+    """
 
     default: int = 100
     maximum: int = 1000
 
     def limit(self, params: Mapping[str, str]) -> int:
         return p.integer(params, "limit", self.default, self.maximum, minimum=1)
+
+    def window(self, params: Mapping[str, str]) -> CursorWindow:
+        return CursorWindow(p.optional(params, "cursor"), p.integer(params, "offset", 0),
+                            self.limit(params))
 
 
 CONVERSATIONS = CursorPaging()

@@ -131,10 +131,9 @@ def list_conversations(account: Account, req: Request) -> dict:
         channel_types=p.codes(params, "channel_type", ds.CHANNEL_TYPES),
         subject=p.optional(params, "subject"),
     )
-    limit = paging.CONVERSATIONS.limit(params)
-    cursor = p.optional(params, "cursor")
-    after = account.cursor_position(cursor) if cursor else None
-    indexes = account.list_conversations(where, after, limit)
+    window = paging.CONVERSATIONS.window(params)
+    after = account.cursor_position(window.cursor) if window.cursor else None
+    indexes = account.list_conversations(where, after, window.limit, skip=window.offset)
     return {"conversations": [conversation_row(account, account.record(i)) for i in indexes]}
 
 

@@ -45,6 +45,15 @@ class Api:
                 return rows
             cursor = page[-1]["cursor"]
 
+    def all_conversations_by_offset(self, limit: int = 1000, **filters: object) -> list[dict]:
+        """Every row, paging with `limit` + `offset` as the public clients do."""
+        rows: list[dict] = []
+        while True:
+            page = self.get("/api/conversations", limit=limit, offset=len(rows), **filters)
+            rows.extend(page["conversations"])
+            if len(page["conversations"]) < limit:
+                return rows
+
 
 def make_account(conversations: int = 60, timezone: str = "Europe/Bratislava", **config) -> Account:
     return Account(DatasetConfig(conversations=conversations, days=30, end=NOW, **config),

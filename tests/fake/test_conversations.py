@@ -47,6 +47,33 @@ class TestPaging:
         assert page == {"conversations": []}
 
 
+class TestOffsetPaging:
+    """`offset` is undocumented, but every public client pages with `limit` + `offset`."""
+
+    @pytest.mark.parametrize("limit", [1, 7, 60, 1000])
+    def test_offset_listing_equals_cursor_listing(self, api: Api, limit: int) -> None:
+        assert api.all_conversations_by_offset(limit) == api.all_conversations(limit=limit)
+
+    def test_offset_pages_a_filtered_listing(self, api: Api) -> None:
+        by_cursor = api.all_conversations(status="R,L")
+        assert len(by_cursor) > 3
+        assert api.all_conversations_by_offset(3, status="R,L") == by_cursor
+
+    def test_offset_past_the_end_is_an_empty_page(self, api: Api) -> None:
+        assert api.get("/api/conversations", offset=60) == {"conversations": []}
+
+    def test_cursor_first_then_offset_skips_within_what_follows(self, api: Api) -> None:
+        rows = api.all_conversations()
+        page = api.get("/api/conversations", cursor=rows[9]["cursor"], offset=5, limit=3)
+        assert ids(page["conversations"]) == ids(rows[15:18])
+
+    @pytest.mark.parametrize("offset", ["-1", "x"])
+    def test_bad_offset_is_400(self, api: Api, offset: str) -> None:
+        response = api.call("GET", "/api/conversations", offset=offset)
+        assert response.status_code == 400
+        assert "offset" in response.json()["response"]["errormessage"]
+
+
 class TestDatechanged:
     @pytest.fixture
     def everything(self, api: Api) -> list[dict]:
