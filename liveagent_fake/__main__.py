@@ -11,6 +11,7 @@ import time
 from .clock import Clock
 from .dataset import DatasetConfig
 from .models import Account
+from .realworld import RealWorld
 from .server import FakeLiveAgent
 
 
@@ -29,7 +30,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=float, default=None,
                         help="token bucket capacity (default: one minute's worth)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--real-world", type=_real_world, default=RealWorld(),
+                        metavar="NAME[,NAME...]",
+                        help="behaviours of the real API to switch on: "
+                             + ", ".join(RealWorld.names()))
     return parser.parse_args(argv)
+
+
+def _real_world(names: str) -> RealWorld:
+    try:
+        return RealWorld.from_names(names)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         DatasetConfig(seed=args.seed, conversations=args.conversations, days=args.days,
                       messages_per_conversation=args.messages_per_conversation),
         clock=Clock(), timezone=args.timezone, api_key=args.api_key,
+        real_world=args.real_world,
     )
     fake = FakeLiveAgent(account, host=args.host, port=args.port,
                          requests_per_minute=args.requests_per_minute, burst=args.burst,
@@ -48,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fake LiveAgent API v1 at {fake.url}/api  ({args.conversations} conversations, "
           f"time zone {args.timezone}, ready in {time.monotonic() - started:.1f}s)", flush=True)
     print(f"api key: {args.api_key}   stop with Ctrl+C", flush=True)
+    if args.real_world.enabled():
+        print(f"real-world behaviours: {', '.join(args.real_world.enabled())}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:

@@ -20,11 +20,18 @@ from . import dataset as ds
 from .clock import Clock
 from .exceptions import BadRequest, NotFound
 from .ids import BASE62, codec
+from .realworld import RealWorld
 from .timefmt import AccountTime
 
 SYSTEM_USERID = "system00"
 API_STATUSES = "ARC"  # what PUT /conversations/{id}/status accepts
 _CACHE_SIZE = 4096
+# RealWorld choices: which rows a data-changing behaviour touches (see realworld.py)
+DANGLING_TAG_EVERY, DANGLING_TAG_AT = 4, 1
+EMPTY_GROUP_EVERY = 5
+EMPTY_GROUP_SLOT = 63  # generated group serials are index * 64 + (0..59)
+NUL_MESSAGE_EVERY = 10
+DELETED_TAG_COUNT = 2
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,13 @@ class Account:
         clock: Clock | None = None,
         timezone: str = "GMT",
         api_key: str = "test-api-key",
+        real_world: RealWorld | None = None,
     ) -> None:
         self.config = config or ds.DatasetConfig()
         self.clock = clock or Clock()
         self.time = AccountTime(timezone)
         self.api_key = api_key
+        self.real_world = real_world or RealWorld()
         self.lock = threading.RLock()
         self.end = self.config.end if self.config.end is not None else self.clock.now()
         self.start = self.end - self.config.days * ds.DAY
@@ -63,6 +72,7 @@ class Account:
         self._cursor_codec = codec(BASE62, 10, self.config.seed, 9)
         self.entities = ds.build_entities(self.config, self.start, self.end)
         self._tag_index = {t.id: n for n, t in enumerate(self.entities.tags)}
+        self.deleted_tag_ids = self._make_deleted_tag_ids()
         self._mutated: dict[int, ds.Conversation] = {}
         self._cache: OrderedDict[int, ds.Conversation] = OrderedDict()
         self._next_serial = ds.GENERATED_SERIAL_LIMIT
@@ -264,8 +274,9 @@ class Account:
     def groups(
         self, index: int, datefrom: int | None = None, dateto: int | None = None
     ) -> list[ds.MessageGroup]:
-        """Message groups of a conversation; with bounds, only messages created within them."""
-        groups = self.record(index).groups
+        """Message groups of a conversation; with bounds, only messages created within them
+        (and a message-less group only when it was created within them)."""
+        groups = self._served_groups(self.record(index))
         if datefrom is None and dateto is None:
             return groups
         low = datefrom if datefrom is not None else -(1 << 62)
@@ -273,11 +284,51 @@ class Account:
         kept = []
         for group in groups:
             messages = [m for m in group.messages if low <= m.created <= high]
-            if messages:
+            if messages or (not group.messages and low <= group.created <= high):
                 kept.append(ds.MessageGroup(group.serial, group.userid, group.rtype,
                                             group.rstatus, group.created, group.finished,
                                             messages))
         return kept
+
+    def _served_groups(self, conv: ds.Conversation) -> list[ds.MessageGroup]:
+        """The stored groups, plus the message-less transfer group of
+        RealWorld.group_without_messages where it applies."""
+        if not self.real_world.group_without_messages or conv.index % EMPTY_GROUP_EVERY:
+            return conv.groups
+        first = conv.groups[0]
+        agent = None if conv.agent is None else self.entities.agents[conv.agent].userid
+        transfer = ds.MessageGroup(conv.index * 64 + EMPTY_GROUP_SLOT, agent or SYSTEM_USERID,
+                                   "T", "V", first.created + 1, first.created + 1, [])
+        return [first, transfer, *conv.groups[1:]]
+
+    def message_text(self, message: ds.Message) -> str:
+        """The text as served: with RealWorld.nul_in_text, every 10th generated message has a
+        NUL inside and a lone high surrogate at its end."""
+        if (not self.real_world.nul_in_text or message.serial >= ds.GENERATED_SERIAL_LIMIT
+                or message.serial % NUL_MESSAGE_EVERY):
+            return message.text
+        middle = len(message.text) // 2
+        return f"{message.text[:middle]}\u0000{message.text[middle:]}\ud83d"
+
+    def tag_ids(self, conv: ds.Conversation) -> list[str]:
+        """Ids in the conversation's `tags` field: its tags, then (RealWorld.dangling_tags) the
+        id of a deleted tag on every 4th conversation."""
+        ids = [self.entities.tags[t].id for t in conv.tags]
+        if self.real_world.dangling_tags and conv.index % DANGLING_TAG_EVERY == DANGLING_TAG_AT:
+            ids.append(self.deleted_tag_ids[conv.index // DANGLING_TAG_EVERY % DELETED_TAG_COUNT])
+        return ids
+
+    def _make_deleted_tag_ids(self) -> tuple[str, ...]:
+        """Ids of tags that no longer exist: never one of the account's tags."""
+        existing = {t.id for t in self.entities.tags}
+        found: list[str] = []
+        attempt = 0
+        while len(found) < DELETED_TAG_COUNT:
+            candidate = ds.secret_hex("deleted-tag", self.config.seed, attempt, length=4)
+            if candidate not in existing:
+                found.append(candidate)
+            attempt += 1
+        return tuple(found)
 
     def group_counts(self, conv: ds.Conversation) -> tuple[int, int]:
         """(messagegroupsin, messagegroupsout): customer groups and agent reply groups."""

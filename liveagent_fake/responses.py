@@ -18,6 +18,8 @@ from .reports import report
 
 OK = {"status": "OK", "statuscode": 0}
 APPLICATION_VERSION = "5.52.3.7"
+GPF_VERSION = "1.3.76.0"  # RealWorld.status_extra_fields: the fake's own value
+LATEST_UPDATE_AGE = 7 * ds.DAY
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,26 @@ class Request:
 # -- serializers -----------------------------------------------------------------------------
 def _text(value: object) -> str:
     return str(value)
+
+
+def _count(account: Account, value: int) -> int | str:
+    """A count as the API writes it: text, or a JSON number with RealWorld.numeric_counts."""
+    return value if account.real_world.numeric_counts else str(value)
+
+
+def _tags_field(account: Account, conv: ds.Conversation) -> str | None:
+    ids = account.tag_ids(conv)
+    return None if not ids and account.real_world.null_tags else ",".join(ids)
+
+
+def _priority(conv: ds.Conversation) -> str:
+    """RealWorld.extra_fields: "1" (high) on every 7th conversation, else "0"."""
+    return "1" if conv.index % 7 == 0 else "0"
+
+
+def _message_format(channel: str) -> str:
+    """RealWorld.extra_fields: "H" (html) on the email channel, else "T" (text)."""
+    return "H" if channel == "E" else "T"
 
 
 def conversation_row(account: Account, conv: ds.Conversation, detail: bool = False) -> dict:
@@ -52,12 +74,16 @@ def conversation_row(account: Account, conv: ds.Conversation, detail: bool = Fal
         "subject": conv.subject,
         "preview": conv.preview,
         "publicurlcode": account.public_code(conv.index),
-        "tags": ",".join(account.entities.tags[t].id for t in conv.tags),
+        "tags": _tags_field(account, conv),
         "channel_type": conv.channel,
-        "messagegroupsin": _text(incoming),
-        "messagegroupsout": _text(outgoing),
+        "messagegroupsin": _count(account, incoming),
+        "messagegroupsout": _count(account, outgoing),
         "cursor": None if detail else account.cursor(conv.index),
     }
+    if not detail and account.real_world.no_cursor:
+        del row["cursor"]
+    if account.real_world.extra_fields:
+        row["priority"] = _priority(conv)
     if detail:
         row["ownernote"] = conv.ownernote
         agent = None if conv.agent is None else account.entities.agents[conv.agent]
@@ -66,26 +92,35 @@ def conversation_row(account: Account, conv: ds.Conversation, detail: bool = Fal
     return row
 
 
-def group_row(account: Account, group: ds.MessageGroup) -> dict:
+def group_row(account: Account, group: ds.MessageGroup, channel: str) -> dict:
     render = account.time.render
-    return {
+    row: dict[str, object] = {
         "messagegroupid": account.codecs.group.encode(group.serial),
         "userid": group.userid,
         "rtype": group.rtype,
         "rstatus": group.rstatus,
         "datecreated": render(group.created),
         "datefinished": render(group.finished),
-        "messages": [
-            {
-                "messageid": account.codecs.message.encode(m.serial),
-                "userid": m.userid,
-                "rtype": m.rtype,
-                "datecreated": render(m.created),
-                "message": m.text,
-            }
-            for m in group.messages
-        ],
+        "messages": [message_row(account, m, channel) for m in group.messages],
     }
+    if account.real_world.groups_without_id:
+        del row["messagegroupid"]
+    if not group.messages and account.real_world.group_without_messages:
+        del row["messages"]
+    return row
+
+
+def message_row(account: Account, message: ds.Message, channel: str) -> dict:
+    row = {
+        "messageid": account.codecs.message.encode(message.serial),
+        "userid": message.userid,
+        "rtype": message.rtype,
+        "datecreated": account.time.render(message.created),
+        "message": account.message_text(message),
+    }
+    if account.real_world.extra_fields:
+        row["format"] = _message_format(channel)
+    return row
 
 
 def kb_entry_row(account: Account, entry: ds.KbEntry) -> dict:
@@ -99,15 +134,15 @@ def kb_entry_row(account: Account, entry: ds.KbEntry) -> dict:
         "access_inherited": entry.access_inherited,
         "urlcode": entry.urlcode,
         "treepath": entry.treepath,
-        "rorder": _text(entry.rorder),
+        "rorder": _count(account, entry.rorder),
         "title": entry.title,
         "metadescription": entry.metadescription,
         "keywords": entry.keywords,
         "content": entry.content,
         "conversationid": entry.conversationid,
         "departmentid": entry.departmentid,
-        "views": _text(entry.views),
-        "votes": _text(entry.votes),
+        "views": _count(account, entry.views),
+        "votes": _count(account, entry.votes),
         "datecreated": account.time.render(entry.created),
         "datechanged": account.time.render(entry.changed),
         "deleted": entry.deleted,
@@ -155,7 +190,8 @@ def get_messages(account: Account, req: Request) -> dict:
         account.time.parse("datefrom", datefrom) if datefrom else None,
         account.time.parse("dateto", dateto) if dateto else None,
     )
-    return {"groups": [group_row(account, g) for g in groups]}
+    channel = account.record(index).channel
+    return {"groups": [group_row(account, g, channel) for g in groups]}
 
 
 def post_message(account: Account, req: Request) -> dict:
@@ -327,8 +363,14 @@ def get_agent(account: Account, req: Request) -> dict:
 
 
 def application_status(account: Account, req: Request) -> dict:
-    return {"liveagentversion": APPLICATION_VERSION,
-            "current_server_time": account.time.render(account.clock.now())}
+    now = account.clock.now()
+    status = {"liveagentversion": APPLICATION_VERSION,
+              "current_server_time": account.time.render(now)}
+    if account.real_world.status_extra_fields:
+        status["gpfversion"] = GPF_VERSION
+        status["dateinstalled"] = account.time.render(account.start)
+        status["datelatestupdate"] = account.time.render(now - LATEST_UPDATE_AGE)
+    return status
 
 
 def get_report(account: Account, req: Request) -> dict:

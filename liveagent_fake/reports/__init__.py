@@ -93,6 +93,7 @@ from .columns import (
     AVAILABILITY_COLUMNS,
     CHANNEL_COLUMNS,
     DEPARTMENT_COLUMNS,
+    FIGURE_COLUMNS,
     LOAD_COLUMNS,
     PERFORMANCE_COLUMNS,
     SLA_COMPLIANCE_COLUMNS,
@@ -151,4 +152,18 @@ def report(account: Account, name: str, params: Mapping[str, str]) -> dict:
     page = REPORTS.page(params, rows)
     if columns is not None:
         page = [{column: row[column] for column in columns} for row in page]
+    if account.real_world.numeric_counts:
+        return {spec.key: [figures_as_numbers(row) for row in page]}
     return {spec.key: page}
+
+
+def figures_as_numbers(row: Row) -> dict[str, object]:
+    """RealWorld.numeric_counts: the row's figures as JSON numbers ("12" -> 12, "0.50" -> 0.5)."""
+    return {column: _number(value) if column in FIGURE_COLUMNS else value
+            for column, value in row.items()}
+
+
+def _number(text: str | None) -> int | float | None:
+    if text is None:
+        return None
+    return float(text) if "." in text else int(text)

@@ -55,4 +55,7 @@ SLA_LOG_COLUMNS = (
     "server_date_due", "sla_level_id", "agentid", "agent_firstname", "agent_lastname",
     "req_contactid", "req_firstname", "req_lastname",
 )
+# the figures among those columns (RealWorld.numeric_counts sends them as JSON numbers)
+FIGURE_COLUMNS = frozenset(AGENT_COLUMNS[4:]) | frozenset(GROUP_METRICS) \
+    | frozenset(LOAD_COLUMNS[1:]) | frozenset(SLA_COMPLIANCE_COLUMNS[1:])
 PER_HOUR = ("answers", "calls", "chats", "chat_answers", "not_ranked", "rewards", "punishments")

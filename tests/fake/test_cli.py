@@ -9,7 +9,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import requests
+
+from liveagent_fake.__main__ import parse_args
 
 
 @contextmanager
@@ -46,3 +49,22 @@ def test_standalone_fake_takes_a_rate_limit_and_burst() -> None:
         assert statuses == [200, 200, 429]
         assert requests.get(f"{url}/_fake/stats", timeout=10).json()["by_status"] == \
             {"200": 2, "429": 1}
+
+
+def test_standalone_fake_takes_real_world_behaviours() -> None:
+    with standalone_fake("--conversations", "10", "--real-world", "no_cursor,null_tags") as url:
+        rows = requests.get(f"{url}/api/conversations", params={"apikey": "test-api-key"},
+                            timeout=10).json()["response"]["conversations"]
+        assert len(rows) == 10
+        assert not any("cursor" in row for row in rows)
+        assert any(row["tags"] is None for row in rows)
+        assert "" not in {row["tags"] for row in rows}
+
+
+def test_unknown_real_world_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--real-world", "no_cursor,no_such_thing"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown real-world behaviour(s) no_such_thing" in error
+    assert "documented_examples" in error  # the valid names are listed
