@@ -9,6 +9,17 @@ Kinds:
 - ``malformed``: a 200 whose body is not valid JSON (complete, with a correct length)
 - ``mutate``: the normal answer, rewritten by `transform(payload) -> payload` before sending
   (fields of unexpected types, missing fields, duplicated rows, odd values)
+- ``empty``: HTTP 200 with an empty body (seen on /messages and /conversations by
+  kamko/ladesk-fetcher: "Expecting value: line 1 column 1")
+- ``not_json``: HTTP 200 with a short text/html body, a PHP warning instead of JSON
+- ``error_envelope``: the documented error envelope with `statuscode` = `status` (500, 503,
+  429, 404, 400, ...) under HTTP `http_status` (default 200: some clients treat
+  `"status": "ERROR"` under 200 as an error, dianhailu/cs--center)
+
+Options: `path` (a regular expression searched in the request path), `method`, `probability`,
+`times` (fire at most that often), `skip` (let that many matching requests through first),
+`status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow),
+`transform` (mutate).
 """
 
 from __future__ import annotations
@@ -19,7 +30,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-KINDS = ("status", "html", "slow", "truncate", "drop", "malformed", "mutate")
+from .exceptions import TooManyRequests, error_for_status
+from .wire import Reply, encode_json
+
+KINDS = ("status", "html", "slow", "truncate", "drop", "malformed", "mutate", "empty",
+         "not_json", "error_envelope")
+HTML_ERROR_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+PHP_WARNING = (
+    "<br />\n<b>Warning</b>:  mysqli_connect(): (HY000/2002): Connection refused in "
+    "<b>/var/www/liveagent/include/Gpf/DbEngine/Driver/Mysql.class.php</b> on line "
+    "<b>86</b><br />\n"
+)
+MALFORMED_JSON = b'{"response":{"conversations":[{"conversationid":"a1"'
 
 
 @dataclass
@@ -31,6 +56,7 @@ class FaultRule:
     times: int | None = None  # fire at most this many times
     skip: int = 0  # let this many matching requests through first
     status: int = 500
+    http_status: int = 200  # error_envelope only
     delay: float = 0.0
     transform: Callable[[dict], dict] | None = None
     fired: int = 0
@@ -79,3 +105,47 @@ class FaultInjector:
                 rule.fired += 1
                 return rule
         return None
+
+
+# -- replies of the kinds that answer without asking the account ----------------------------
+def _html_page(rule: FaultRule) -> Reply:
+    return Reply(rule.status, HTML_ERROR_PAGE.encode(), "text/html")
+
+
+def _error_status(rule: FaultRule) -> Reply:
+    error = error_for_status(rule.status, f"Injected error {rule.status}")
+    headers = {"Retry-After": "1"} if isinstance(error, TooManyRequests) else {}
+    return Reply(rule.status, encode_json(error.envelope()), headers=headers)
+
+
+def _malformed(rule: FaultRule) -> Reply:
+    return Reply(200, MALFORMED_JSON)
+
+
+def _empty(rule: FaultRule) -> Reply:
+    return Reply(200, b"")
+
+
+def _php_warning(rule: FaultRule) -> Reply:
+    return Reply(200, PHP_WARNING.encode(), "text/html")
+
+
+def _error_envelope(rule: FaultRule) -> Reply:
+    error = error_for_status(rule.status, f"Injected error {rule.status}")
+    return Reply(rule.http_status, encode_json(error.envelope()))
+
+
+CANNED: dict[str, Callable[[FaultRule], Reply]] = {
+    "html": _html_page,
+    "status": _error_status,
+    "malformed": _malformed,
+    "empty": _empty,
+    "not_json": _php_warning,
+    "error_envelope": _error_envelope,
+}
+
+
+def canned_reply(rule: FaultRule | None) -> Reply | None:
+    """The whole answer for a rule of a kind that replaces it; None for the other kinds."""
+    make = None if rule is None else CANNED.get(rule.kind)
+    return None if make is None or rule is None else make(rule)

@@ -22,21 +22,16 @@ from .exceptions import (
     NotFound,
     ServerError,
     TooManyRequests,
-    error_for_status,
 )
-from .faults import FaultInjector, FaultRule
+from .faults import FaultInjector, FaultRule, canned_reply
 from .models import Account
 from .requestlog import LoggedRequest, RequestLog
 from .responses import Request
 from .throttle import TokenBucket
 from .urls import resolve
+from .wire import Reply, encode_json
 
 log = logging.getLogger(__name__)
-
-HTML_ERROR_PAGE = (
-    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
-    "</center><hr><center>nginx</center></body></html>"
-)
 
 
 STATS_PATH = "/_fake/stats"
@@ -79,12 +74,6 @@ class RequestStats:
             self.total = 0
             self.by_status.clear()
             self.by_path.clear()
-
-
-def encode_json(payload: dict) -> bytes:
-    """JSON as PHP's json_encode writes it: ASCII only, slashes escaped."""
-    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
-    return text.replace("/", "\\/").encode()
 
 
 class FakeLiveAgent:
@@ -245,18 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(rule.delay)
         if fake.latency:
             time.sleep(fake.latency)
-        if rule is not None and rule.kind == "html":
-            self._send(rule.status, HTML_ERROR_PAGE.encode(), "text/html", {})
-            return rule.status
-        if rule is not None and rule.kind == "status":
-            error = error_for_status(rule.status, f"Injected error {rule.status}")
-            headers = {"Retry-After": "1"} if isinstance(error, TooManyRequests) else {}
-            self._send(rule.status, encode_json(error.envelope()), "application/json", headers)
-            return rule.status
-        if rule is not None and rule.kind == "malformed":
-            self._send(200, b'{"response":{"conversations":[{"conversationid":"a1"',
-                       "application/json", {})
-            return 200
+        canned = canned_reply(rule)
+        if canned is not None:
+            return self._send_reply(canned)
         status, payload, headers = fake.answer(method, path, params)
         if rule is not None and rule.kind == "mutate" and rule.transform is not None \
                 and status == 200:
@@ -267,6 +247,10 @@ class _Handler(BaseHTTPRequestHandler):
             return status
         self._send(status, body, "application/json", headers)
         return status
+
+    def _send_reply(self, reply: Reply) -> int:
+        self._send(reply.status, reply.body, reply.content_type, reply.headers)
+        return reply.status
 
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str],
