@@ -39,6 +39,14 @@ class Forbidden(ApiError):
     reason = "Forbidden"
 
 
+class Forbidden403(ApiError):
+    """HTTP 403, outside the reference's list: what a key of API v3 gets on the v1 endpoints
+    (observed by the dianhailu/cs--center client). Not `Forbidden`, the documented 401."""
+
+    status = 403
+    reason = "Forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     reason = "Not found"
@@ -67,7 +75,7 @@ def error_for_status(status: int, message: str) -> ApiError:
     """An error of the documented class for `status` (used by fault injection)."""
     if status == TooManyRequests.status:
         return TooManyRequests(retry_after=1)
-    for cls in (BadRequest, Forbidden, NotFound, ServerError, ServiceUnavailable):
+    for cls in (BadRequest, Forbidden, Forbidden403, NotFound, ServerError, ServiceUnavailable):
         if cls.status == status:
             return cls(message)
     error = ApiError(message)

@@ -59,11 +59,15 @@ class Account:
         timezone: str = "GMT",
         api_key: str = "test-api-key",
         real_world: RealWorld | None = None,
+        v3_api_key: str | None = None,
     ) -> None:
+        if v3_api_key is not None and v3_api_key == api_key:
+            raise ValueError("v3_api_key must differ from api_key")
         self.config = config or ds.DatasetConfig()
         self.clock = clock or Clock()
         self.time = AccountTime(timezone)
         self.api_key = api_key
+        self.v3_api_key = v3_api_key  # a key of API v3: v1 endpoints answer it 403
         self.real_world = real_world or RealWorld()
         self.lock = threading.RLock()
         self.end = self.config.end if self.config.end is not None else self.clock.now()

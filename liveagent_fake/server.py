@@ -19,6 +19,7 @@ from .dataset import DatasetConfig
 from .exceptions import (
     ApiError,
     Forbidden,
+    Forbidden403,
     NotFound,
     ServerError,
     TooManyRequests,
@@ -140,8 +141,7 @@ class FakeLiveAgent:
                 wait = self.throttle.take()
                 if wait:
                     raise TooManyRequests(wait)
-            if params.get("apikey") != self.account.api_key:
-                raise Forbidden("Invalid API key" if params.get("apikey") else "Missing API key")
+            self._authenticate(params.get("apikey"))
             route = resolve(method, path)
             if route is None:
                 raise NotFound(f"Unknown API method: {method} {path}")
@@ -157,6 +157,12 @@ class FakeLiveAgent:
             log.exception("fake LiveAgent failed on %s %s", method, path)
             internal = ServerError("Internal server error")
             return internal.status, internal.envelope(), {}
+
+    def _authenticate(self, key: str | None) -> None:
+        if key is not None and key == self.account.v3_api_key:
+            raise Forbidden403("API key is not valid for API v1")
+        if key != self.account.api_key:
+            raise Forbidden("Invalid API key" if key else "Missing API key")
 
 
 class _Server(ThreadingHTTPServer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from liveagent_fake.models import Account
 from tests.support import Api
 
 # the field tables of the reference, endpoint by endpoint
@@ -56,6 +57,26 @@ class TestAuth:
             response = api.session.request(method, api.fake.url + path,
                                            params={"apikey": "wrong"}, timeout=10)
             assert_error(response, 401)
+
+    def test_a_v3_key_is_403_on_v1_endpoints(self, api: Api, account) -> None:
+        account.v3_api_key = "v3-key-of-the-same-account"
+        ref = account.conversation_id(0)
+        for method, path in [("GET", "/api/conversations"), ("GET", "/api/tags"),
+                             ("GET", "/api/no/such/thing"),
+                             ("PUT", f"/api/conversations/{ref}/status")]:
+            response = api.session.request(method, api.fake.url + path,
+                                           params={"apikey": account.v3_api_key}, timeout=10)
+            error = assert_error(response, 403)
+            assert error["errormessage"] == "API key is not valid for API v1"
+        assert api.get("/api/tags")["tags"]  # the v1 key still works
+
+    def test_no_v3_key_by_default(self, account) -> None:
+        assert account.v3_api_key is None
+
+    def test_v3_key_must_differ_from_the_v1_key(self) -> None:
+        with pytest.raises(ValueError, match="v3_api_key"):
+            Account(api_key="same", v3_api_key="same")
+        assert Account(api_key="v1", v3_api_key="v3").v3_api_key == "v3"
 
     def test_key_in_form_body_is_accepted_for_writes(self, api: Api, account) -> None:
         ref = account.conversation_id(0)
