@@ -8,7 +8,8 @@ Kinds:
 - ``drop``: close the connection without answering
 - ``malformed``: a 200 whose body is not valid JSON (complete, with a correct length)
 - ``mutate``: the normal answer, rewritten by `transform(payload) -> payload` before sending
-  (fields of unexpected types, missing fields, duplicated rows, odd values)
+  (fields of unexpected types, missing fields, duplicated rows, odd values); not applied to
+  the verbatim bodies of RealWorld.documented_examples
 - ``empty``: HTTP 200 with an empty body (seen on /messages and /conversations by
   kamko/ladesk-fetcher: "Expecting value: line 1 column 1")
 - ``not_json``: HTTP 200 with a short text/html body, a PHP warning instead of JSON

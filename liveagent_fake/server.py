@@ -15,6 +15,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from . import documented_examples
 from .dataset import DatasetConfig
 from .exceptions import (
     ApiError,
@@ -33,6 +34,8 @@ from .urls import resolve
 from .wire import Reply, encode_json
 
 log = logging.getLogger(__name__)
+# an answer: a payload to encode, or (RealWorld.documented_examples) a body to send as it is
+Payload = dict | str
 
 
 STATS_PATH = "/_fake/stats"
@@ -134,7 +137,9 @@ class FakeLiveAgent:
         self.stop()
 
     # -- request processing ----------------------------------------------------------------
-    def answer(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict, dict]:
+    def answer(
+        self, method: str, path: str, params: dict[str, str]
+    ) -> tuple[int, Payload, dict]:
         """(status, payload, extra headers) for a request that got past the fault rules."""
         try:
             if self.throttle is not None:
@@ -145,6 +150,9 @@ class FakeLiveAgent:
             route = resolve(method, path)
             if route is None:
                 raise NotFound(f"Unknown API method: {method} {path}")
+            example = self._documented_example(method, path)
+            if example is not None:
+                return 200, example.answer(params), {}
             handler, args = route
             with self.account.lock:
                 payload = handler(self.account, Request(method, path, params, args))
@@ -163,6 +171,11 @@ class FakeLiveAgent:
             raise Forbidden403("API key is not valid for API v1")
         if key != self.account.api_key:
             raise Forbidden("Invalid API key" if key else "Missing API key")
+
+    def _documented_example(self, method: str, path: str) -> documented_examples.Example | None:
+        if method != "GET" or not self.account.real_world.documented_examples:
+            return None
+        return documented_examples.find(path)
 
 
 class _Server(ThreadingHTTPServer):
@@ -245,9 +258,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_reply(canned)
         status, payload, headers = fake.answer(method, path, params)
         if rule is not None and rule.kind == "mutate" and rule.transform is not None \
-                and status == 200:
+                and status == 200 and isinstance(payload, dict):
             payload = rule.transform(payload)
-        body = encode_json(payload)
+        body = payload.encode() if isinstance(payload, str) else encode_json(payload)
         if rule is not None and rule.kind == "truncate":
             self._send(status, body, "application/json", headers, cut=len(body) // 2)
             return status
