@@ -134,6 +134,10 @@ class Account:
             if conv.index in table:
                 bisect.insort(ordered, table[conv.index])
 
+    def is_purged(self, index: int) -> bool:
+        """Whether conversation `index` was deleted from the trash (gone from every endpoint)."""
+        return bool(self._purged[index])
+
     @property
     def conversation_count(self) -> int:
         """Conversations that exist (purged ones excluded)."""

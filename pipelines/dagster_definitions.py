@@ -18,6 +18,7 @@ from pipelines.runner import (
     DEFAULT_DUCKDB_PATH,
     RunOptions,
     RunResult,
+    rejection_lines,
     run_pipeline,
 )
 from sources.liveagent.client import redact
@@ -52,6 +53,8 @@ def liveagent_warehouse(
     else:
         for notice in result.notices:
             context.log.info(notice)
+        for line in rejection_lines(options, result.rejections):
+            context.log.warning(line)
         return materialization(options, result)
     # the one-line reason only, raised outside the except block so that no chained traceback
     # (which could carry the API key) reaches Dagster's event log
@@ -67,6 +70,9 @@ def materialization(options: RunOptions, result: RunResult) -> dg.MaterializeRes
         "api_requests": dg.MetadataValue.int(result.requests),
         "rate_limit_wait_seconds": dg.MetadataValue.float(round(result.rate_limit_wait, 3)),
         "elapsed_seconds": dg.MetadataValue.float(round(result.elapsed, 3)),
+        "bad_answers_retried": dg.MetadataValue.json(result.bad_answers),
+        "rejected_rows": dg.MetadataValue.int(result.rejections.open),
+        "rejected_rows_by_table": dg.MetadataValue.json(result.rejections.open_by_table),
         "destination": dg.MetadataValue.text(options.destination),
         "dataset": dg.MetadataValue.text(options.dataset),
         "data": dg.MetadataValue.text(where),

@@ -13,8 +13,10 @@ from sources.liveagent.exceptions import AuthenticationError, ConfigurationError
 
 from .runner import BusyError, UsageError
 
+EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
+EXIT_REJECTED = 3  # loaded, but some rows are kept in rejected_rows instead of their tables
 
 _DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', re.DOTALL)
 

@@ -7,7 +7,8 @@
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
-Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or configuration.
+Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or configuration,
+3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import NoReturn
 import dlt
 
 from pipelines import demo
-from pipelines.errors import explain
+from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
 from pipelines.progress import Progress
 from pipelines.runner import (
     DEFAULT_DATASET,
@@ -90,12 +91,14 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     )
 
 
-def execute(args: argparse.Namespace) -> str:
+def execute(args: argparse.Namespace) -> tuple[str, int]:
+    """The summary to print and the exit code of a run that loaded."""
     progress = Progress(period=args.progress_every) if args.progress_every > 0 else None
     if args.command == "demo":
-        return demo.run(args, progress)
+        return demo.run(args, progress), EXIT_OK
     options = run_options(args)
-    return summary(options, run_pipeline(options, progress))
+    result = run_pipeline(options, progress)
+    return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 
 
 def known_secrets() -> list[str]:
@@ -108,7 +111,7 @@ def known_secrets() -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        output = execute(args)
+        output, code = execute(args)
     except Exception as error:
         secrets = known_secrets()
         if args.debug:
@@ -117,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"liveagent-pipeline: {redact(message, secrets)}", file=sys.stderr)
         return code
     print(output)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

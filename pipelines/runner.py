@@ -22,7 +22,8 @@ from filelock import FileLock, Timeout
 
 from sources.liveagent import CONVERSATION_FAMILY, INTERNAL_RESOURCES, liveagent_source
 from sources.liveagent.client import process_metrics
-from sources.liveagent.settings import DEFAULT_MAX_WORKERS
+from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
+from sources.liveagent.settings import DEFAULT_MAX_WORKERS, REJECTED_ROWS
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
@@ -58,6 +59,18 @@ class RunOptions:
 
 
 @dataclass
+class Rejections:
+    """Rows kept in `rejected_rows` after a run, per table, and how many this run found."""
+
+    open_by_table: dict[str, int] = field(default_factory=dict)
+    new: int = 0
+
+    @property
+    def open(self) -> int:
+        return sum(self.open_by_table.values())
+
+
+@dataclass
 class RunResult:
     load_info: LoadInfo | None
     row_counts: dict[str, int]
@@ -65,6 +78,8 @@ class RunResult:
     rate_limit_wait: float
     elapsed: float
     notices: list[str] = field(default_factory=list)
+    bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
+    rejections: Rejections = field(default_factory=Rejections)
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -157,6 +172,8 @@ def _run_locked(
     pipeline: dlt.Pipeline, options: RunOptions, started: float, **source_options: Any
 ) -> RunResult:
     requests_before, waited_before = process_metrics.requests, process_metrics.waited
+    bad_before = Counter(process_metrics.bad_answers)
+    started_at = datetime.now(timezone.utc)
     notices = []
     # restores schema and state a fresh machine lacks locally (a full refresh needs the
     # schema to know which tables to drop)
@@ -177,17 +194,33 @@ def _run_locked(
         loads += 1
         if not conversations_pending(pipeline) or "conversations" not in selected:
             break
-        names = [n for n in selected if n in (*CONVERSATION_FAMILY, "conversation_details")]
+        names = [n for n in ("conversations", "conversation_details") if n in selected]
     if loads > 1:
         notices.append(f"conversations committed in {loads} loads")
     return RunResult(
         load_info=load_info,
-        row_counts={t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")},
+        row_counts={t: n for t, n in sorted(counts.items())
+                    if not t.startswith("_dlt") and t != REJECTED_ROWS.name},
         requests=process_metrics.requests - requests_before,
         rate_limit_wait=process_metrics.waited - waited_before,
         elapsed=time.monotonic() - started,
         notices=notices,
+        bad_answers=dict(Counter(process_metrics.bad_answers) - bad_before),
+        rejections=rejections_after(pipeline, started_at),
     )
+
+
+def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections:
+    """The rows `rejected_rows` holds after the run (from the state that loaded with it)."""
+    registry = pipeline.state.get("sources", {}).get("liveagent", {}).get(REJECTIONS_KEY, {})
+    result = Rejections()
+    for rejection_id, entry in registry.items():
+        table = rejection_id.split(":", 1)[0]
+        result.open_by_table[table] = result.open_by_table.get(table, 0) + 1
+        if datetime.fromisoformat(entry["first_seen"]) >= started_at:
+            result.new += 1
+    result.open_by_table = dict(sorted(result.open_by_table.items()))
+    return result
 
 
 def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, refresh: bool
@@ -236,6 +269,11 @@ def summary(options: RunOptions, result: RunResult) -> str:
     lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
     if not result.row_counts:
         lines.append("  nothing new since the last run")
+    if result.bad_answers:
+        kinds = ", ".join(f"{n} x {kind}" for kind, n in sorted(result.bad_answers.items()))
+        lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
+                     f"retried: {kinds}")
+    lines += rejection_lines(options, result.rejections)
     if options.destination == "duckdb":
         path = options.duckdb_file
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
@@ -244,3 +282,12 @@ def summary(options: RunOptions, result: RunResult) -> str:
     else:
         lines.append(f"data: Postgres schema {options.dataset}")
     return "\n".join(lines)
+
+
+def rejection_lines(options: RunOptions, rejections: Rejections) -> list[str]:
+    if not rejections.open:
+        return []
+    tables = ", ".join(f"{table} {n}" for table, n in rejections.open_by_table.items())
+    return [f"{rejections.open} rows could not be loaded ({rejections.new} new this run): "
+            f"kept in {options.dataset}.{REJECTED_ROWS.name} with the reason ({tables}); "
+            "later runs read them again (see the README's Guarantees)"]

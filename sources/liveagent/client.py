@@ -13,26 +13,32 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from dlt.common import jsonpath
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_EXCEPTIONS
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from pyrate_limiter import Duration, Limiter, Rate
-from requests import HTTPError, PreparedRequest, RequestException, Response
+from requests import PreparedRequest, RequestException, Response
 from requests.adapters import HTTPAdapter
 
+from .answers import BadAnswer, Problem, RetryableAnswer, answer_problem, check_answer, envelope
 from .exceptions import (
     AuthenticationError,
     ConfigurationError,
+    KeptFailingError,
     LiveAgentError,
     NotFoundError,
+    RefusedError,
     RequestError,
     UnavailableError,
 )
@@ -80,22 +86,24 @@ def api_url(base_url: str) -> str:
     return url + "/api"
 
 
-class ApiHTTPError(HTTPError):
-    """An error answer, raised inside the retrying session so dlt retries 429 and 5xx."""
-
-
 class RequestMetrics:
-    """HTTP attempts made and seconds spent waiting for the rate limiter, across threads."""
+    """HTTP attempts made, seconds spent waiting for the rate limiter, and bad answers by kind
+    (each retried while attempts were left), across threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = 0
         self.waited = 0.0
+        self.bad_answers: Counter[str] = Counter()
 
     def add(self, waited: float) -> None:
         with self._lock:
             self.requests += 1
             self.waited += waited
+
+    def add_bad_answer(self, kind: str) -> None:
+        with self._lock:
+            self.bad_answers[kind] += 1
 
 
 # every client of the process counts here too, so a CLI can report on the sources it ran
@@ -117,6 +125,18 @@ class RateLimitedAdapter(HTTPAdapter):
         self.metrics.add(waited)
         process_metrics.add(waited)
         return super().send(request, *args, **kwargs)
+
+
+class EnvelopeRESTClient(RESTClient):
+    """dlt's RESTClient reading the body the response hook has already parsed leniently
+    (`answers.envelope`) instead of parsing it strictly again."""
+
+    def extract_response(self, response: Response, data_selector: Any) -> list[Any]:
+        found = jsonpath.find_values(data_selector, {"response": envelope(response)})
+        data = found[0] if len(found) == 1 else found
+        if data is None:
+            return []
+        return data if isinstance(data, list) else [data]
 
 
 PROBE_PATH = "application/status"
@@ -162,18 +182,21 @@ class LiveAgentClient:
 
     def _rest_client(self, timeout: float, attempts: int) -> RESTClient:
         """dlt's RESTClient on dlt's retrying session, through the rate-limited adapter.
-        Backoff between attempts is dlt's runtime setting (runtime.request_backoff_factor,
-        runtime.request_max_retry_delay); a Retry-After header takes precedence."""
+        The response hook raises for every bad answer; the session retries the retryable ones
+        (`RetryableAnswer`, besides dropped connections and timeouts). Backoff between attempts
+        is dlt's runtime setting (runtime.request_backoff_factor, runtime.request_max_retry_delay);
+        a Retry-After header takes precedence."""
         runtime = resolve_configuration(RuntimeConfiguration())
         session = Client(
             request_timeout=timeout, request_max_attempts=attempts, raise_for_status=False,
+            status_codes=(), exceptions=(*DEFAULT_RETRY_EXCEPTIONS, RetryableAnswer),
             respect_retry_after_header=True,
             request_backoff_factor=runtime.request_backoff_factor,
             request_max_retry_delay=runtime.request_max_retry_delay,
         ).session
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
-        return RESTClient(
+        return EnvelopeRESTClient(
             base_url=self.base_url,
             auth=APIKeyAuth(name="apikey", api_key=self._api_key, location="query"),
             session=session,
@@ -189,9 +212,13 @@ class LiveAgentClient:
         assert self._status is not None
         return self._status
 
+    def server_now(self, time: AccountTime) -> datetime | None:
+        """The account's clock when this client first reached it (None if it did not say)."""
+        return time.parse(self.server_status().get("current_server_time"))
+
     def account_today(self, time: AccountTime) -> date:
         """Today in the account, from the server's clock: the machine's may differ."""
-        now = time.parse(self.server_status().get("current_server_time"))
+        now = self.server_now(time)
         return time.to_local_date(now) if now is not None else time.today()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -230,8 +257,8 @@ class LiveAgentClient:
         try:
             for page in pages:
                 yield list(page)
-        except ApiHTTPError as error:
-            failure = self._api_error(path, error.response, attempts)
+        except BadAnswer as error:
+            failure = self._answer_error(path, error.problem, attempts)
         except RequestException as error:
             failure = UnavailableError(
                 f"LiveAgent at {self.base_url} could not be reached for {path} after "
@@ -248,45 +275,39 @@ class LiveAgentClient:
         return redact(text, [self._api_key])
 
     def _check(self, response: Response, *args: Any, **kwargs: Any) -> None:
-        """Response hook: error statuses raise inside the retrying send (429/5xx retry)."""
-        if response.status_code >= 400:
-            raise ApiHTTPError(f"HTTP {response.status_code}", response=response)
-        content_type = response.headers.get("Content-Type", "")
-        if "json" not in content_type:
-            raise RequestError(
-                f"{self.base_url} answered {urlsplit(response.url).path} with "
-                f"'{content_type or 'no content type'}', not JSON: is "
-                "sources.liveagent.base_url a LiveAgent account?"
-            )
-        try:
-            response.json()
-        except ValueError:
-            raise RequestError(
-                f"LiveAgent sent malformed JSON for {urlsplit(response.url).path}"
-            ) from None
+        """Response hook, inside the retrying send: counts bad answers and raises for them."""
+        problem = answer_problem(response)
+        if problem is not None:
+            self.metrics.add_bad_answer(problem.kind)
+            process_metrics.add_bad_answer(problem.kind)
+            check_answer(response)
 
-    def _api_error(self, path: str, response: Response | None, attempts: int
-                   ) -> LiveAgentError:
-        status = response.status_code if response is not None else 0
-        detail = self.redact(_error_message(response))
-        if status == 401:
+    def _answer_error(self, path: str, problem: Problem, attempts: int) -> LiveAgentError:
+        detail = self.redact(problem.reason)
+        if problem.status == 401:
             return AuthenticationError(
-                f"LiveAgent rejected the API key (401 {detail}); check sources.liveagent.api_key "
+                f"LiveAgent rejected the API key ({detail}); check sources.liveagent.api_key "
                 "(SOURCES__LIVEAGENT__API_KEY)"
             )
-        if status == 404 and path == PROBE_PATH:
+        if problem.status == 403:
+            return AuthenticationError(
+                f"LiveAgent refused the API key for API v1 ({detail}): a key of API v3 is "
+                "refused by v1; set sources.liveagent.api_key to an API v1 key"
+            )
+        if path == PROBE_PATH and (problem.status == 404 or problem.bad_body):
+            found = "does not exist (404)" if problem.status == 404 else \
+                f"answered with {detail}, not JSON"
             return RequestError(
-                f"{self.base_url}/{path} does not exist (404): is sources.liveagent.base_url "
-                "the URL of a LiveAgent account?"
+                f"{self.base_url}/{path} {found}: is sources.liveagent.base_url the URL of a "
+                "LiveAgent account?"
             )
-        if status == 404:
-            return NotFoundError(f"LiveAgent has no {path} (404 {detail})")
-        if status == 429 or status >= 500:
-            return UnavailableError(
-                f"LiveAgent kept failing on {path} after {attempts} attempts "
-                f"({status} {detail})"
+        if problem.status == 404:
+            return NotFoundError(f"LiveAgent has no {path} ({detail})")
+        if problem.retryable:
+            return KeptFailingError(
+                f"LiveAgent kept failing on {path} after {attempts} attempts (last: {detail})"
             )
-        return RequestError(f"LiveAgent refused {path} ({status} {detail})")
+        return RefusedError(f"LiveAgent refused {path} ({detail})")
 
 
 _REASONS = (
@@ -304,13 +325,3 @@ def _reason(error: RequestException) -> str:
         if found:
             return found.group(1).strip()
     return type(error).__name__
-
-
-def _error_message(response: Response | None) -> str:
-    """The envelope's errormessage, or the HTTP reason when the body is not the envelope."""
-    if response is None:
-        return ""
-    try:
-        return str(response.json()["response"]["errormessage"])
-    except (ValueError, KeyError, TypeError):
-        return str(response.reason or "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -28,14 +28,16 @@ def digest(row: Mapping[str, Any], ignore: Sequence[str] = ()) -> str:
 
 def select_for_details(
     listed: Sequence[Listed], state: dict[str, Any], key: str, today: date,
-    refresh_days: int, ignore: Sequence[str] = (),
+    refresh_days: int, ignore: Sequence[str] = (), again: Collection[str] = (),
 ) -> list[Listed]:
-    """The rows to read in full now; updates `state` (committed only with the load)."""
+    """The rows to read in full now, and those of `again` (ids whose last read failed);
+    updates `state` (committed only with the load)."""
     refreshed = state.get(REFRESHED)
     due = refreshed is None or date.fromisoformat(refreshed) <= today - timedelta(refresh_days)
     known: dict[str, str] = state.get(DIGESTS, {})
     current = {str(row[key]): digest(row, ignore) for row in listed}
-    chosen = [row for row in listed if due or known.get(str(row[key])) != current[str(row[key])]]
+    chosen = [row for row in listed if due or str(row[key]) in again
+              or known.get(str(row[key])) != current[str(row[key])]]
     state[DIGESTS] = current  # rows gone from the list are forgotten
     if due:
         state[REFRESHED] = today.isoformat()

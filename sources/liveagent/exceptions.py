@@ -12,7 +12,7 @@ class ConfigurationError(LiveAgentError):
 
 
 class AuthenticationError(LiveAgentError):
-    """LiveAgent answered 401: the API key is wrong or lacks access."""
+    """LiveAgent refused the API key (401, or 403 for a key of another API version)."""
 
 
 class NotFoundError(LiveAgentError):
@@ -25,3 +25,23 @@ class RequestError(LiveAgentError):
 
 class UnavailableError(LiveAgentError):
     """LiveAgent could not be reached or kept failing (5xx, 429, timeouts) after retries."""
+
+
+class AnswerError(LiveAgentError):
+    """LiveAgent answered one request badly after every attempt: an error envelope, an error
+    status or a body that is not its JSON. For a request about one object (a conversation's
+    messages, a company's details) it costs that object, not the run."""
+
+
+class KeptFailingError(AnswerError, UnavailableError):
+    """Every attempt got a retryable bad answer (5xx or 429, either as HTTP status or in the
+    envelope; an empty, truncated, HTML or malformed body)."""
+
+
+class RefusedError(AnswerError, RequestError):
+    """LiveAgent refused the request with an error that another attempt would not change."""
+
+
+class BadRowError(RequestError):
+    """A row breaks the contract (no key, a malformed datetime, a structure where a value
+    belongs, a changed type): it is kept in `rejected_rows` instead of loaded."""

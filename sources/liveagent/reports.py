@@ -16,10 +16,11 @@ from typing import Any
 import dlt
 from dlt.extract import DltResource
 
-from .client import LiveAgentClient
-from .paginators import ShortPageOffsetPaginator
+from .paginators import AnchoredOffsetPaginator, without_repeats
+from .reading import Reading
+from .rejections import for_table, unit
 from .settings import REPORT_PAGE_SIZE, REPORTS, Report
-from .transforms import AccountTime, Row, column_hints, days, report_rows
+from .transforms import Rejected, Row, column_hints, days, report_rows
 
 STATE_KEY = "last_closed_day"
 LOOKBACK_KEY = "lookback_read_on"
@@ -41,18 +42,24 @@ def report_days(
 
 
 def report_resource(
-    report: Report, client: LiveAgentClient, time: AccountTime, start: date, end: date | None,
-    lookback_days: int, group_by: str,
+    report: Report, reading: Reading, start: date, end: date | None, lookback_days: int,
+    group_by: str,
 ) -> DltResource:
     table = report.table
 
     @dlt.resource(name=table.name, primary_key=table.primary_key, write_disposition="merge",
                   columns=column_hints(table))
-    def report_windows() -> Iterator[list[Row]]:
+    def report_windows() -> Iterator[Any]:
         state = dlt.current.resource_state()
-        last = client.account_today(time) if end is None else end
-        for day in report_days(state, start, end, last, lookback_days):
-            yield list(fetch_day(client, report, time, day, group_by))
+        today = reading.client.account_today(reading.time)
+        until = None if end is None else min(end, today)  # no days of the account's future
+        last = today if until is None else until
+        for day in report_days(state, start, until, last, lookback_days):
+            rows, rejected = fetch_day(reading, report, day, group_by)
+            settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)
+            if settled:
+                yield for_table(settled)
+            yield rows
         if end is None:
             state[STATE_KEY] = (last - timedelta(days=1)).isoformat()
             state[LOOKBACK_KEY] = last.isoformat()
@@ -60,20 +67,21 @@ def report_resource(
     return report_windows()
 
 
-def fetch_day(
-    client: LiveAgentClient, report: Report, time: AccountTime, day: date, group_by: str
-) -> Iterator[Row]:
+def fetch_day(reading: Reading, report: Report, day: date, group_by: str
+              ) -> tuple[list[Row], list[Rejected]]:
+    """One day of a report: its rows, and the ones that cannot be loaded."""
     params: dict[str, Any] = {"date_from": day.isoformat(), "date_to": day.isoformat()}
     if report.endpoint == "performance":
         params["group_by"] = group_by
-    paginator = ShortPageOffsetPaginator(REPORT_PAGE_SIZE, "limitfrom", "limitcount")
-    for page in client.paginate(f"reports/{report.endpoint}", report.data_key, paginator, params):
-        yield from report_rows(report, page, day, time)
+    paginator = AnchoredOffsetPaginator(REPORT_PAGE_SIZE, "limitfrom", "limitcount")
+    pages = reading.client.paginate(f"reports/{report.endpoint}", report.data_key, paginator,
+                                    params)
+    return report_rows(report, [row for page in without_repeats(pages) for row in page], day,
+                       reading.time)
 
 
 def report_resources(
-    client: LiveAgentClient, time: AccountTime, start: date, end: date | None,
-    lookback_days: int, group_by: str,
+    reading: Reading, start: date, end: date | None, lookback_days: int, group_by: str,
 ) -> list[DltResource]:
-    return [report_resource(report, client, time, start, end, lookback_days, group_by)
+    return [report_resource(report, reading, start, end, lookback_days, group_by)
             for report in REPORTS]

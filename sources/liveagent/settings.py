@@ -126,6 +126,15 @@ AGENT_ONLINE_STATUS = Table(
     {"id": "id", "snapshot_at": "utc_datetime", "online_status": "text", "preset_status": "text"},
 )
 
+# rows kept out of their tables (see rejections.py); `raw_json` is the row as LiveAgent sent it,
+# secrets removed, as ASCII-escaped JSON text (a NUL stays visible as \u0000)
+REJECTED_ROWS = Table(
+    "rejected_rows", ("rejection_id",),
+    {"rejection_id": "id", "table_name": "text", "row_key": "text", "conversationid": "id",
+     "reason": "text", "raw_json": "text", "first_seen_at": "utc_datetime",
+     "last_seen_at": "utc_datetime"},
+)
+
 
 @dataclass(frozen=True)
 class Report:

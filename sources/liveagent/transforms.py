@@ -5,19 +5,28 @@ Rules, the same for every table:
 - a value that comes as "" is NULL, whatever the field (LiveAgent sends "" for absent values,
   and no destination could keep both: Postgres' CSV loading turns "" into NULL);
 - constlist codes (status, rtype, ...) are kept as delivered;
-- secret fields (agent auth tokens, cookie names) are dropped before anything else sees them.
+- secret fields (agent auth tokens, cookie names) are dropped before anything else sees them;
+- text is cleaned for every destination: NUL characters are removed (Postgres refuses them) and
+  lone UTF-16 surrogates become U+FFFD (no UTF-8 encoder accepts them);
+- a row that breaks these rules raises `BadRowError`; `convert_each` turns that into a
+  `Rejected` record, so one bad row costs that row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pendulum
 from dlt.common.schema.typing import TColumnSchema
 
-from .exceptions import ConfigurationError, RequestError
+from .exceptions import BadRowError, ConfigurationError
 from .settings import (
     AGENTS,
     COMPANIES,
@@ -37,6 +46,46 @@ _DATA_TYPES: dict[Kind, str] = {
 }
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# MySQL's "zero date", which PHP applications emit for "no date"
+_ZERO_DATE = "0000-00-00"
+
+
+def clean_text(value: str) -> str:
+    """`value` as every destination accepts it: without NUL, lone surrogates as U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _LONE_SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def clean(value: Any) -> Any:
+    """`clean_text` applied to every string inside `value` (lists and objects too); "" -> None
+    at the top level only, since "" inside a list is data."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean(item) for item in value]
+    if isinstance(value, dict):
+        return {key: clean(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row kept out of its table: which table, its key when it has one, why, and the row as
+    LiveAgent sent it (secrets removed)."""
+
+    table: str
+    key: str | None
+    reason: str
+    raw: Any
+
+
 class AccountTime:
     """The account time zone: the one datetime parser of the source, and local-day arithmetic."""
 
@@ -52,12 +101,12 @@ class AccountTime:
 
     def parse(self, value: str | None, utc: bool = False) -> datetime | None:
         """'YYYY-MM-DD HH:MM:SS' (or a bare date) in the account zone -> aware UTC."""
-        if value is None or value == "" or value == "now":
+        if value is None or value == "" or value == "now" or str(value).startswith(_ZERO_DATE):
             return None
         try:
             naive = datetime.fromisoformat(value)
         except (TypeError, ValueError):
-            raise RequestError(f"LiveAgent sent a malformed datetime: {value!r}") from None
+            raise BadRowError(f"LiveAgent sent a malformed datetime: {value!r}") from None
         if naive.tzinfo is not None:
             return naive.astimezone(UTC)
         return naive.replace(tzinfo=UTC if utc else self.zone).astimezone(UTC)
@@ -118,7 +167,7 @@ def parse_start_date(
 
 def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
     """Typed copy of an API row with every known field (missing ones NULL); unknown fields
-    pass through, secrets and `drop` never do."""
+    pass through (cleaned), secrets and `drop` never do. Raises `BadRowError`."""
     check_required(row, table)
     out: Row = dict.fromkeys(table.fields)  # a known field LiveAgent did not send is NULL
     for name, value in row.items():
@@ -128,18 +177,61 @@ def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
         if kind is not None:
             out[name] = convert_value(value, kind, name, time)
         else:
-            out[name] = None if value == "" else value
+            out[name] = None if value == "" else clean(value)
     return out
+
+
+def convert_each(
+    rows: Iterable[Any], table: Table, time: AccountTime,
+    check: Callable[[Row], None] | None = None, key_fields: Sequence[str] | None = None,
+) -> tuple[list[Row], list[Rejected]]:
+    """The rows that convert (and pass `check`), and the others as `Rejected` records keyed by
+    `key_fields` (default: the table's primary key)."""
+    converted: list[Row] = []
+    rejected: list[Rejected] = []
+    for raw in rows:
+        try:
+            row = convert(raw, table, time)
+            if check is not None:
+                check(row)
+        except BadRowError as error:
+            rejected.append(rejected_row(table.name, raw, key_fields or table.primary_key,
+                                         error))
+        else:
+            converted.append(row)
+    return converted, rejected
+
+
+def rejected_row(table: str, raw: Any, key_fields: Iterable[str], error: Exception) -> Rejected:
+    return Rejected(table, row_key(raw, key_fields), str(error), without_secrets(raw))
+
+
+def row_key(raw: Any, key_fields: Iterable[str]) -> str | None:
+    """The row's key as one text ('a|b' for two fields), None when a part is missing."""
+    if not isinstance(raw, Mapping):
+        return None
+    parts = [raw.get(name) for name in key_fields]
+    if not parts or any(part in (None, "") or isinstance(part, (dict, list)) for part in parts):
+        return None
+    return "|".join(str(part) for part in parts)
+
+
+def without_secrets(raw: Any) -> Any:
+    if isinstance(raw, Mapping):
+        return {k: without_secrets(v) for k, v in raw.items() if k not in SECRET_FIELDS}
+    if isinstance(raw, list):
+        return [without_secrets(item) for item in raw]
+    return raw
 
 
 def check_required(row: Mapping[str, Any], table: Table) -> None:
     if not isinstance(row, Mapping):
-        raise RequestError(f"LiveAgent sent {type(row).__name__} where a {table.name} row "
-                           "belongs")
+        raise BadRowError(f"LiveAgent sent {type(row).__name__} where a {table.name} row "
+                          "belongs")
     for name in table.required:
         if row.get(name) in (None, ""):
-            raise RequestError(f"LiveAgent sent a {table.name} row without '{name}': "
-                               f"{_preview(row)}")
+            raise BadRowError(f"LiveAgent sent a {table.name} row without '{name}': "
+                              f"{_preview(row)}")
 
 
 def _preview(row: Mapping[str, Any]) -> str:
@@ -149,27 +241,37 @@ def _preview(row: Mapping[str, Any]) -> str:
 
 def convert_value(value: Any, kind: Kind, name: str, time: AccountTime) -> Any:
     if isinstance(value, (dict, list)):
-        raise RequestError(
+        raise BadRowError(
             f"LiveAgent sent a {type(value).__name__} for the {kind} field '{name}'"
         )
     if value is None or value == "":
         return None
-    if kind == "text":
-        return value if isinstance(value, str) else str(value)
-    if kind == "id":
-        return str(value)
+    if kind in ("text", "id"):
+        return clean_text(value if isinstance(value, str) else str(value))
     if kind in ("datetime", "utc_datetime"):
         return time.parse(value, utc=kind == "utc_datetime")
     try:
         if kind == "int":
-            return int(value)
+            return _integer(value)
         if kind == "float":
             return float(value)
     except (TypeError, ValueError):
-        raise RequestError(
+        raise BadRowError(
             f"LiveAgent sent {value!r} for the numeric field '{name}'"
         ) from None
     return value
+
+
+def _integer(value: Any) -> int:
+    """A count as LiveAgent sends it: 3, "3", 3.0 or "3.0" (never True or "3.5")."""
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, int):
+        return value
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(value)
+    return int(number)
 
 
 def column_hints(table: Table) -> dict[str, TColumnSchema]:
@@ -203,22 +305,67 @@ def conversation_tags(conversation: Mapping[str, Any]) -> list[Row]:
     return [{"conversationid": conversationid, "tag_id": tag_id} for tag_id in tag_ids]
 
 
+@dataclass
+class ConversationMessages:
+    """What one GET /conversations/{id}/messages gave: its rows and the rows kept out."""
+
+    conversationid: str
+    groups: list[Row]
+    messages: list[Row]
+    rejected: list[Rejected]
+
+
 def message_rows(
-    conversationid: str, groups: Iterable[Mapping[str, Any]], time: AccountTime
-) -> tuple[list[Row], list[Row]]:
-    """(message_groups, messages) of one conversation, each row carrying its parents' ids."""
-    group_rows: list[Row] = []
-    messages: list[Row] = []
+    conversationid: str, groups: Iterable[Any], time: AccountTime,
+    check_group: Callable[[Row], None] | None = None,
+    check_message: Callable[[Row], None] | None = None,
+) -> ConversationMessages:
+    """Message groups and messages of one conversation, each row carrying its parents' ids.
+    A group without `messagegroupid` (the reference's own example has none) gets a derived
+    key (`derived_group_key`); its messages point to it. A bad group or message costs itself."""
+    result = ConversationMessages(conversationid, [], [], [])
+    seen: Counter[str] = Counter()
     for group in groups:
-        group_row = convert(group, MESSAGE_GROUPS, time)
-        group_row["conversationid"] = conversationid
-        group_rows.append(group_row)
-        for message in group.get("messages") or []:
-            row = convert(message, MESSAGES, time)
+        if not isinstance(group, Mapping):
+            result.rejected.append(rejected_row(MESSAGE_GROUPS.name, group, (), BadRowError(
+                f"LiveAgent sent {type(group).__name__} where a message group belongs")))
+            continue
+        if group.get("messagegroupid") in (None, ""):
+            group = {**group, "messagegroupid": derived_group_key(conversationid, group, seen)}
+        groups_ok, rejected = convert_each([group], MESSAGE_GROUPS, time, check_group,
+                                           ("messagegroupid",))
+        for row in groups_ok:
             row["conversationid"] = conversationid
-            row["messagegroupid"] = group_row["messagegroupid"]
-            messages.append(row)
-    return group_rows, messages
+        raw_messages = group.get("messages") or []
+        messages, rejected_messages = convert_each(
+            raw_messages if isinstance(raw_messages, list) else [raw_messages], MESSAGES, time,
+            check_message, ("messageid",))
+        for row in messages:
+            row["conversationid"] = conversationid
+            row["messagegroupid"] = str(group["messagegroupid"])
+        result.groups.extend(groups_ok)
+        result.messages.extend(messages)
+        result.rejected.extend(
+            Rejected(r.table, f"{conversationid}|{r.key}" if r.key else None, r.reason, r.raw)
+            for r in (*rejected, *rejected_messages))
+    return result
+
+
+def derived_group_key(conversationid: str, group: Mapping[str, Any], seen: Counter[str]) -> str:
+    """A stable key for a message group LiveAgent sent without `messagegroupid`: '~' and a
+    digest of its conversation, author, type, creation time and first message id, so the
+    same group gets the same key on every read; '~...-2' for an identical second group."""
+    listed = group.get("messages")
+    messages = listed if isinstance(listed, list) else []
+    first = next((str(m.get("messageid")) for m in messages
+                  if isinstance(m, Mapping) and m.get("messageid")), "")
+    basis = [conversationid, *(str(group.get(f) or "") for f in DERIVED_KEY_FIELDS), first]
+    digest = hashlib.sha1(json.dumps(basis).encode()).hexdigest()[:16]
+    seen[digest] += 1
+    return f"~{digest}" if seen[digest] == 1 else f"~{digest}-{seen[digest]}"
+
+
+DERIVED_KEY_FIELDS = ("userid", "rtype", "datecreated")
 
 
 # -- companies, agents -----------------------------------------------------------------------
@@ -268,14 +415,25 @@ def report_kind(report: Report, column: str) -> Kind:
 
 
 def report_rows(
-    report: Report, rows: Iterable[Mapping[str, Any]], report_date: date, time: AccountTime
-) -> Iterator[Row]:
+    report: Report, rows: Iterable[Any], report_date: date, time: AccountTime
+) -> tuple[list[Row], list[Rejected]]:
+    """Typed rows of one report day, each carrying `report_date`; bad rows as `Rejected`."""
+    converted: list[Row] = []
+    rejected: list[Rejected] = []
+    key_fields = report.table.required
     for row in rows:
-        check_required(row, report.table)
-        out: Row = {name: convert_value(value, report_kind(report, name), name, time)
-                    for name, value in row.items() if name not in SECRET_FIELDS}
+        try:
+            check_required(row, report.table)
+            out: Row = {name: convert_value(value, report_kind(report, name), name, time)
+                        for name, value in row.items() if name not in SECRET_FIELDS}
+        except BadRowError as error:
+            found = rejected_row(report.table.name, row, key_fields, error)
+            key = f"{report_date.isoformat()}|{found.key}" if found.key else None
+            rejected.append(Rejected(found.table, key, found.reason, found.raw))
+            continue
         out["report_date"] = report_date
-        yield out
+        converted.append(out)
+    return converted, rejected
 
 
 def days(first: date, last: date) -> list[date]:

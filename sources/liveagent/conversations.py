@@ -1,0 +1,301 @@
+"""The conversation family: conversations, their tags, message groups and messages (and the
+opt-in details). They share the conversations' incremental state, so they are selected together.
+
+Rows a resource cannot load go to `rejected_rows` (see rejections.py) and travel down the pipe
+of the resource that found them, so every transformer here first lets such pages pass by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from .batching import EarliestChanged
+from .exceptions import AnswerError
+from .paginators import CursorPaginator
+from .reading import (
+    Reading,
+    ReadUnit,
+    merge_hints,
+    newest_wins,
+    rewritten_per_conversation,
+    settle,
+    table_variant,
+)
+from .rejections import for_table, is_rejections, unit
+from .settings import (
+    CONVERSATION_DETAILS,
+    CONVERSATION_TAGS,
+    CONVERSATIONS,
+    CONVERSATIONS_PAGE_SIZE,
+    MESSAGE_GROUPS,
+    MESSAGES,
+)
+from .transforms import (
+    ConversationMessages,
+    Rejected,
+    Row,
+    conversation_tags,
+    convert_each,
+    message_rows,
+)
+
+# resources of the family; `conversation_retries` reads again what earlier loads rejected
+CONVERSATION_FAMILY = ("conversations", "conversation_tags", "message_groups", "messages",
+                       "conversation_retries")
+
+
+@dlt.resource(**newest_wins(CONVERSATIONS, "datechanged"))
+def conversations(
+    reading: Reading, per_load: int,
+    datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
+) -> Iterator[Any]:
+    """Conversations changed since the last run; the API is asked with `gte:` on the last
+    high-water mark, and rows re-read at that boundary are dropped unless they changed.
+
+    Rows changed after this load's snapshot (the account's clock at its first request) wait
+    for the next run, so the high-water mark never passes a change the listing may have
+    missed while it paged.
+
+    At most `per_load` conversations (the earliest changed, with all that share the last
+    second) go into one load, so a long backfill commits in chunks; the resource state says
+    whether more are pending. The listing that finds more than one load's worth also notes
+    where each following load ends (`cuts`), so those loads list only their own rows
+    (`btw:`) instead of every remaining change again; changes made meanwhile land after the
+    last cut and are read by the open listing that ends the backfill."""
+    state = dlt.current.resource_state()
+    time = reading.time
+    check = reading.contracts.check(CONVERSATIONS)
+    low, high = datechanged.start_value, datechanged.end_value
+    chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
+    cuts = [datetime.fromisoformat(cut) for cut in state.get("cuts", [])] if chunked else []
+    windowed = bool(cuts)
+    if windowed:
+        high = cuts[0] + timedelta(seconds=1)
+    params = {}
+    if low is not None and high is not None:
+        bound = high - timedelta(seconds=1)  # end_value is exclusive, btw is inclusive
+        params["datechanged"] = (f"btw:{time.render_lower_bound(low)},"
+                                 f"{time.render_upper_bound(bound)}")
+    elif low is not None:
+        params["datechanged"] = f"gte:{time.render_lower_bound(low)}"
+    pages = reading.client.paginate("conversations", "conversations",
+                                    CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
+    snapshot = reading.client.server_now(time)
+    batch = EarliestChanged(per_load if chunked else 0, floor=low)
+    for page in pages:
+        rows, rejected = convert_each(page, CONVERSATIONS, time, check)
+        if rejected:
+            yield for_table(_settle_rows(reading, rejected))
+        for row in rows:
+            if snapshot is not None and row["datechanged"] > snapshot:
+                continue
+            full = batch.add(row)
+            if full:
+                yield from _loaded(reading, full)
+    last_pages = batch.finish()  # decides whether rows are left for the next load
+    if windowed and not batch.truncated:
+        cuts = cuts[1:]  # this window is done; the open listing comes after the last cut
+    elif not windowed and batch.truncated:
+        cuts = batch.later_cuts(max(row["datechanged"] for row in last_pages[-1]))
+    if chunked:
+        state["cuts"] = [cut.isoformat() for cut in cuts]
+    state["pending"] = windowed or batch.truncated
+    for page in last_pages:
+        yield from _loaded(reading, page)
+
+
+def _settle_rows(reading: Reading, rejected: list[Rejected]) -> list[Row]:
+    """Rejected conversation rows, each the rejection of its own unit."""
+    rows: list[Row] = []
+    for found in rejected:
+        rows += reading.rejections().settle(unit("conversations", found.key or "#"), [found],
+                                            conversationid=found.key)
+    return rows
+
+
+def _loaded(reading: Reading, page: list[Row]) -> Iterator[Any]:
+    """`page`, preceded by the deletions of earlier rejections of its conversations."""
+    rejections = reading.rejections()
+    settled: list[Row] = []
+    for row in page:
+        if rejections.has_open(unit("conversations", row["conversationid"])):
+            settled += rejections.settle(unit("conversations", row["conversationid"]), [])
+    if settled:
+        yield for_table(settled)
+    yield page
+
+
+@dlt.transformer(name="conversation_tags", **rewritten_per_conversation(
+    CONVERSATION_TAGS, hard_delete=True))
+def conversation_tag_rows(page: list[Row]) -> Iterator[list[Row]]:
+    """Tags from each conversation's `tags` field: no extra request."""
+    if not is_rejections(page):
+        yield [tag for conversation in page for tag in conversation_tags(conversation)]
+
+
+Check = Callable[[Row], None]
+
+
+def read_messages(reading: Reading, conversationid: str, checks: tuple[Check, Check]
+                  ) -> ConversationMessages | None:
+    """GET /conversations/{id}/messages as rows; a request that kept failing becomes the
+    rejection of this conversation's messages; None when the conversation is gone."""
+    try:
+        response = reading.get_if_exists("conversations", conversationid, "messages")
+    except AnswerError as error:
+        failed = Rejected(MESSAGES.name, None, f"GET conversations/{conversationid}/messages: "
+                          f"{error}", None)
+        return ConversationMessages(conversationid, [], [], [failed])
+    if response is None:
+        return None
+    groups = response.get("groups") or []
+    return message_rows(conversationid, groups if isinstance(groups, list) else [groups],
+                        reading.time, *checks)
+
+
+def message_checks(reading: Reading) -> tuple[Check, Check]:
+    """The type checks of groups and messages, made in the extracting thread (worker threads
+    lack dlt's context, and with it the stored schema)."""
+    return reading.contracts.check(MESSAGE_GROUPS), reading.contracts.check(MESSAGES)
+
+
+@dlt.defer
+def _messages_of(conversationid: str, reading: Reading, checks: tuple[Check, Check]
+                 ) -> ConversationMessages | None:
+    """Runs in dlt's worker pool."""
+    return read_messages(reading, conversationid, checks)
+
+
+@dlt.transformer(name="conversation_messages", selected=False)
+def conversation_messages(page: list[Row], reading: Reading) -> Any:
+    """One request per new or changed conversation, concurrently (dlt's extract workers)."""
+    if is_rejections(page):
+        return
+    checks = message_checks(reading)
+    for conversation in page:
+        yield _messages_of(conversation["conversationid"], reading, checks)
+    # rows whose messages an earlier run could not read are read again by conversation_retries
+
+
+def settled_messages(reading: Reading, fetched: ConversationMessages) -> list[Row]:
+    """`rejected_rows` rows after a conversation's messages were read (or failed again)."""
+    return reading.rejections().settle(unit("messages", fetched.conversationid),
+                                       fetched.rejected, conversationid=fetched.conversationid)
+
+
+@dlt.transformer(name=MESSAGE_GROUPS.name, **rewritten_per_conversation(MESSAGE_GROUPS))
+def message_groups(fetched: ConversationMessages | None, reading: Reading) -> Iterator[Any]:
+    """The groups of one conversation; this transformer also settles its rejections."""
+    if fetched is None:
+        return
+    settled = settled_messages(reading, fetched)
+    if settled:
+        yield for_table(settled)
+    if fetched.groups:
+        yield fetched.groups
+
+
+@dlt.transformer(name=MESSAGES.name, **rewritten_per_conversation(MESSAGES))
+def messages(fetched: ConversationMessages | None) -> Iterator[list[Row]]:
+    if fetched is not None and fetched.messages:
+        yield fetched.messages
+
+
+@dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_retries"))
+def conversation_retries(reading: Reading) -> Iterator[Any]:
+    """Conversations an earlier run rejected (their row, or their messages) are read again by
+    id until they load: GET /conversations/{id}, then its messages. Their rows go to the
+    family's tables with those tables' own hints; the listing's incremental filter would drop
+    them, as they are older than its high-water mark."""
+    rejections = reading.rejections()
+    for conversationid in rejections.conversations_to_reread():
+        if rejections.has_open(unit("conversations", conversationid)):
+            row = _read_conversation_again(reading, conversationid)
+            if row is None:
+                yield from _forget(reading, conversationid)
+                continue
+            yield from row
+        fetched = read_messages(reading, conversationid, message_checks(reading))
+        if fetched is None:
+            yield from _forget(reading, conversationid)
+            continue
+        yield from _as_family_tables(reading, fetched)
+
+
+def _read_conversation_again(reading: Reading, conversationid: str) -> list[Any] | None:
+    detail = reading.get_if_exists("conversations", conversationid)
+    if detail is None:
+        return None
+    listed = {k: v for k, v in detail.items()
+              if k not in CONVERSATION_DETAILS.fields or k in CONVERSATIONS.fields}
+    listed.pop("customfields", None)
+    rows, rejected = convert_each([listed], CONVERSATIONS, reading.time,
+                                  reading.contracts.check(CONVERSATIONS))
+    settled = reading.rejections().settle(unit("conversations", conversationid), rejected,
+                                          conversationid=conversationid)
+    out: list[Any] = [for_table(settled)] if settled else []
+    if rows:
+        tags = conversation_tags(rows[0])
+        out += [rows, dlt.mark.with_table_name(tags, CONVERSATION_TAGS.name)]
+    return out
+
+
+def _as_family_tables(reading: Reading, fetched: ConversationMessages) -> Iterator[Any]:
+    settled = settled_messages(reading, fetched)
+    if settled:
+        yield for_table(settled)
+    for table, rows in ((MESSAGE_GROUPS, fetched.groups), (MESSAGES, fetched.messages)):
+        if rows:
+            yield dlt.mark.with_table_name(rows, table.name)
+
+
+def _forget(reading: Reading, conversationid: str) -> Iterator[Any]:
+    """The conversation is gone from LiveAgent: its rejections leave the table."""
+    rejections = reading.rejections()
+    settled = [row for scope in ("conversations", "messages")
+               for row in rejections.settle(unit(scope, conversationid), [])]
+    if settled:
+        yield for_table(settled)
+
+
+def conversation_retries_resource(reading: Reading) -> DltResource:
+    """`conversation_retries` with the hints of the family tables it writes besides its own."""
+    resource = conversation_retries(reading)
+    for table, hard_delete in ((CONVERSATION_TAGS, True), (MESSAGE_GROUPS, False),
+                               (MESSAGES, False)):
+        table_variant(resource, rewritten_per_conversation(table, hard_delete))
+    return resource
+
+
+@dlt.defer
+def _details_of(conversationid: str, reading: Reading, check: Check) -> ReadUnit | None:
+    read = ReadUnit(unit("conversation_details", conversationid), [], [], conversationid)
+    try:
+        detail = reading.get_if_exists("conversations", conversationid)
+    except AnswerError as error:
+        read.rejected.append(Rejected(CONVERSATION_DETAILS.name, conversationid, str(error), None))
+        return read
+    if detail is None:
+        return None
+    read.rows, read.rejected = convert_each([detail], CONVERSATION_DETAILS, reading.time, check)
+    return read
+
+
+@dlt.transformer(name="conversation_detail_fetches", selected=False)
+def conversation_detail_fetches(page: list[Row], reading: Reading) -> Any:
+    """Opt-in: GET /conversations/{id} per changed conversation, custom fields included."""
+    if is_rejections(page):
+        return
+    check = reading.contracts.check(CONVERSATION_DETAILS)
+    for conversation in page:
+        yield _details_of(conversation["conversationid"], reading, check)
+
+
+@dlt.transformer(**merge_hints(CONVERSATION_DETAILS))
+def conversation_detail_rows(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
+    yield from settle(reading, read)

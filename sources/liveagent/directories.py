@@ -1,0 +1,225 @@
+"""Directory-like tables: companies, agents (and their online status), tags, customer groups,
+suggestion categories, knowledge bases and their entries.
+
+Lists without a change filter are read whole each run; company and agent details only for
+rows new or changed in the list (`details.py`). A bad row, or a detail request that kept
+failing, costs that row (see rejections.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import dlt
+
+from .details import select_for_details
+from .exceptions import AnswerError, BadRowError
+from .paginators import AnchoredOffsetPaginator, without_repeats
+from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
+from .rejections import for_table, unit
+from .settings import (
+    AGENT_ONLINE_STATUS,
+    AGENTS,
+    COMPANIES,
+    CUSTOMER_GROUPS,
+    KB_ENTRIES,
+    KB_PAGE_SIZE,
+    KNOWLEDGEBASES,
+    SUGGESTION_CATEGORIES,
+    TAGS,
+    Table,
+)
+from .transforms import (
+    Rejected,
+    Row,
+    agent_row,
+    check_required,
+    company_row,
+    convert_each,
+    online_status_row,
+    rejected_row,
+)
+
+Detailed = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Row]
+
+
+def _listed_with_keys(table: Table, listed: Any) -> tuple[list[Row], list[Rejected]]:
+    """The list rows that carry their key, and the others as `Rejected`."""
+    keyed, rejected = [], []
+    for row in listed if isinstance(listed, list) else [listed]:
+        try:
+            check_required(row, table)
+            keyed.append(row)
+        except BadRowError as error:
+            rejected.append(rejected_row(table.name, row, table.primary_key, error))
+    return keyed, rejected
+
+
+def _read_detailed(reading: Reading, table: Table, listed: Row, path: str | None,
+                   combine: Detailed, check: Callable[[Row], None]) -> ReadUnit | None:
+    """One list row with its details (GET `path`, unless None) as a `ReadUnit`."""
+    key = str(listed["id"])
+    read = ReadUnit(unit(table.name, key), [], [])
+    try:
+        detail = reading.get_if_exists(path, key) if path else {}
+    except AnswerError as error:
+        read.rejected.append(Rejected(table.name, key, str(error), listed))
+        return read
+    if detail is None:
+        return None
+    try:
+        row = combine(listed, detail or None)
+        check(row)
+    except BadRowError as error:
+        read.rejected.append(rejected_row(table.name, {**listed, **detail}, ("id",), error))
+    else:
+        read.rows.append(row)
+    return read
+
+
+@dlt.defer
+def _read_detailed_deferred(reading: Reading, table: Table, listed: Row, path: str | None,
+                            combine: Detailed, check: Callable[[Row], None]) -> ReadUnit | None:
+    """Runs in dlt's worker pool."""
+    return _read_detailed(reading, table, listed, path, combine, check)
+
+
+def _fetch_details(reading: Reading, table: Table, listed: Any, path: str | None,
+                   combine: Detailed, refresh_days: int, ignore: tuple[str, ...] = ()) -> Any:
+    """Deferred reads of the list rows new or changed since the last run (or whose last read
+    failed), and empty reads that close the rejections of rows gone from the list."""
+    rows, keyless = _listed_with_keys(table, listed)
+    yield ReadUnit(unit(table.name, "#"), [], keyless)
+    failed = reading.rejections().open_ids(table.name)
+    listed_ids = {str(row["id"]) for row in rows}
+    for gone in set(failed) - listed_ids:
+        yield ReadUnit(unit(table.name, gone), [], [])
+    state = dlt.current.resource_state()
+    today = reading.client.account_today(reading.time)
+    check = reading.contracts.check(table)  # made here: worker threads lack dlt's context
+    for row in select_for_details(rows, state, "id", today, refresh_days, ignore=ignore,
+                                  again=failed):
+        yield _read_detailed_deferred(reading, table, row, path, combine, check)
+
+
+# -- companies -------------------------------------------------------------------------------
+@dlt.resource(name="company_list", selected=False)
+def company_list(reading: Reading) -> Iterator[Any]:
+    yield reading.client.get("companies").get("companies") or []
+
+
+@dlt.transformer(name="company_fetches", selected=False)
+def company_fetches(listed: Any, reading: Reading, details: bool, refresh_days: int) -> Any:
+    """Companies new or changed in the list (the API has no change filter), with their details
+    read concurrently; every company's details again every `refresh_days`."""
+    def combine(row: Mapping[str, Any], detail: Mapping[str, Any] | None) -> Row:
+        return company_row(row, detail, reading.time)
+
+    yield from _fetch_details(reading, COMPANIES, listed, "companies" if details else None,
+                              combine, refresh_days)
+
+
+@dlt.transformer(**merge_hints(COMPANIES))
+def companies(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
+    yield from settle(reading, read)
+
+
+# -- agents ----------------------------------------------------------------------------------
+@dlt.resource(name="agent_list", selected=False)
+def agent_list(reading: Reading) -> Iterator[Any]:
+    yield reading.client.get("onlinestatus/agents").get("agentsOnlineStates") or []
+
+
+@dlt.transformer(name="agent_fetches", selected=False)
+def agent_fetches(listed: Any, reading: Reading, refresh_days: int) -> Any:
+    """Agents new or changed in the online-status list, with their details (`authtoken` and
+    `browsercookiename` dropped on read); every agent's details again every `refresh_days`."""
+    def combine(row: Mapping[str, Any], detail: Mapping[str, Any] | None) -> Row:
+        return agent_row(row, detail, reading.time)
+
+    # onlineStatus changes all day: it is not agent data
+    yield from _fetch_details(reading, AGENTS, listed, "agents", combine, refresh_days,
+                              ignore=("onlineStatus",))
+
+
+@dlt.transformer(**merge_hints(AGENTS))
+def agents(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
+    yield from settle(reading, read)
+
+
+# merge, not append: a load resumed after a crash must not write a snapshot twice
+@dlt.transformer(**merge_hints(AGENT_ONLINE_STATUS))
+def agent_online_status(listed: Any, snapshot_at: datetime) -> Iterator[list[Row]]:
+    """One row per agent and run: the online status when the run started (rows without an id
+    are rejected by `agents`)."""
+    rows = listed if isinstance(listed, list) else [listed]
+    yield [online_status_row(agent, snapshot_at) for agent in rows
+           if isinstance(agent, Mapping) and agent.get("id") not in (None, "")]
+
+
+# -- full lists ------------------------------------------------------------------------------
+def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
+    """A list read in full: its rows, and its rejections settled as one unit."""
+    rows, rejected = convert_each(raw if isinstance(raw, list) else [raw], table, reading.time,
+                                  reading.contracts.check(table))
+    settled = reading.rejections().settle(unit(table.name), rejected)
+    if settled:
+        yield for_table(settled)
+    if rows:
+        yield rows
+
+
+def _simple_list(table: Table, path: str, data_key: str) -> Any:
+    @dlt.resource(**merge_hints(table))
+    def rows(reading: Reading) -> Iterator[Any]:
+        yield from _whole_list(reading, table, reading.client.get(path).get(data_key) or [])
+
+    return rows
+
+
+tags = _simple_list(TAGS, "tags", "tags")
+customer_groups = _simple_list(CUSTOMER_GROUPS, "customersgroups", "groups")
+suggestion_categories = _simple_list(SUGGESTION_CATEGORIES, "suggestioncategories",
+                                     "suggestioncategories")
+
+
+@dlt.resource(**merge_hints(KNOWLEDGEBASES))
+def knowledgebases(reading: Reading) -> Iterator[Any]:
+    paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
+    pages = reading.client.paginate("knowledgebase/knowledgebases", "knowledgebases", paginator)
+    yield from _whole_list(reading, KNOWLEDGEBASES,
+                           [row for page in without_repeats(pages) for row in page])
+
+
+@dlt.resource(**newest_wins(KB_ENTRIES, "datechanged"))
+def kb_entries(
+    reading: Reading,
+    datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
+) -> Iterator[Any]:
+    """Entries changed since the last run. `date_changed` means strictly after, so the request
+    starts a second before the high-water mark and the boundary is deduplicated. Entries
+    changed after this load's snapshot wait for the next run (as conversations do)."""
+    params = {}
+    if datechanged.start_value is not None:
+        before = datechanged.start_value - timedelta(seconds=1)
+        params["date_changed"] = reading.time.render_lower_bound(before)
+    snapshot = reading.client.server_now(reading.time)
+    rejections, check = reading.rejections(), reading.contracts.check(KB_ENTRIES)
+    paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
+    pages = reading.client.paginate("knowledgebase/entries", "entries", paginator, params)
+    for page in without_repeats(pages):
+        rows, rejected = convert_each(page, KB_ENTRIES, reading.time, check)
+        rows = [row for row in rows if snapshot is None or row["datechanged"] <= snapshot]
+        settled = [change for found in rejected
+                   for change in rejections.settle(unit(KB_ENTRIES.name, found.key or "#"),
+                                                   [found])]
+        settled += [change for row in rows
+                    if rejections.has_open(unit(KB_ENTRIES.name, row["kb_entry_id"]))
+                    for change in rejections.settle(unit(KB_ENTRIES.name, row["kb_entry_id"]),
+                                                    [])]
+        if settled:
+            yield for_table(settled)
+        if rows:
+            yield rows

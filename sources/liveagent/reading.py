@@ -1,0 +1,111 @@
+"""What every resource of one source instance reads with, and the dlt hints of each kind of
+table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import dlt
+from dlt.extract import DltResource
+
+from .client import LiveAgentClient
+from .contract import Contracts
+from .exceptions import NotFoundError
+from .rejections import RejectedRows, for_table
+from .settings import Table
+from .transforms import AccountTime, Rejected, Row, column_hints
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reading:
+    """The client, the account's time zone, the type contract of unknown fields and the
+    rejected-row registry of one source instance (one load)."""
+
+    client: LiveAgentClient
+    time: AccountTime
+    noticed_at: datetime  # when this load noticed what it rejects (UTC)
+    contracts: Contracts = field(default_factory=Contracts)
+    _rejections: RejectedRows | None = None
+
+    def rejections(self) -> RejectedRows:
+        """The registry over this extract's source state (call from a resource, not a worker
+        thread: dlt's state lives in the extracting thread's context)."""
+        if self._rejections is None:
+            self._rejections = RejectedRows(dlt.current.source_state(), self.noticed_at)
+        return self._rejections
+
+    def get_if_exists(self, *path: str) -> dict[str, Any] | None:
+        """GET the object at `path` (each part URL-encoded); None when it was deleted after it
+        was listed (logged, not a failed run: the next listing no longer has it)."""
+        url = "/".join(quote(part, safe="") for part in path)
+        try:
+            return self.client.get(url)
+        except NotFoundError:
+            log.warning("%s was deleted after it was listed; skipped", url)
+            return None
+
+
+@dataclass
+class ReadUnit:
+    """One object read on its own (a company with its details, a conversation's details): its
+    rows, or why it could not be loaded, for the unit of the rejected-row registry."""
+
+    unit: str
+    rows: list[Row]
+    rejected: list[Rejected]
+    conversationid: str | None = None
+
+
+def settle(reading: Reading, read: ReadUnit | None) -> Iterator[Any]:
+    """What a leaf transformer yields for a `ReadUnit`: its rejected-row changes, its rows."""
+    if read is None:
+        return
+    settled = reading.rejections().settle(read.unit, read.rejected, read.conversationid)
+    if settled:
+        yield for_table(settled)
+    if read.rows:
+        yield read.rows
+
+
+def merge_hints(table: Table, resource: str | None = None) -> dict[str, Any]:
+    return {"name": resource or table.name, "table_name": table.name,
+            "primary_key": table.primary_key, "write_disposition": "merge",
+            "columns": column_hints(table)}
+
+
+def newest_wins(table: Table, cursor: str, resource: str | None = None) -> dict[str, Any]:
+    """Merge hints where, of two rows with one key in a load, the later `cursor` is kept."""
+    hints = merge_hints(table, resource)
+    hints["columns"][cursor]["dedup_sort"] = "desc"
+    return hints
+
+
+DELETE_INSERT: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+def rewritten_per_conversation(table: Table, hard_delete: bool = False) -> dict[str, Any]:
+    """Hints of a table whose rows are replaced whenever their conversation is read; with
+    `hard_delete`, a row with `deleted` true only removes the conversation's old rows."""
+    columns: dict[str, Any] = column_hints(table)
+    if hard_delete:
+        columns["deleted"] = {"data_type": "bool", "hard_delete": True}
+    return {"table_name": table.name, "primary_key": table.primary_key,
+            "merge_key": "conversationid", "write_disposition": DELETE_INSERT,
+            "columns": columns}
+
+
+def table_variant(resource: DltResource, hints: dict[str, Any]) -> DltResource:
+    """Gives `resource` the hints of another table (`hints["table_name"]`), for the rows it
+    routes there with `dlt.mark.with_table_name`. dlt starts a table variant as a copy of the
+    resource's own hints (columns, keys, merge key), so it is emptied first."""
+    table_name = hints["table_name"]
+    resource.apply_hints(table_name=table_name, columns={}, create_table_variant=True)
+    resource.apply_hints(**{"merge_key": "", **hints}, create_table_variant=True)
+    return resource
