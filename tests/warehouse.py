@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import psycopg2
 
 from tests.support import Api
 
@@ -156,3 +157,18 @@ def rows_of(columns: list[str], rows: list[tuple], table: str) -> Counter:
             if not (c.startswith("_dlt") and c != "_dlt_list_idx")
             and not (table == "agent_online_status" and c == "snapshot_at")]
     return Counter(tuple((columns[i], canonical(row[i])) for i in keep) for row in rows)
+
+
+def postgres_tables(dsn: str, schema: str) -> dict[str, Counter]:
+    """Every table of `schema` (dlt's own apart) as `rows_of` multisets."""
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                       (schema,))
+        names = [name for (name,) in cursor.fetchall() if not name.startswith("_dlt")]
+        tables = {}
+        for name in names:
+            cursor.execute(f'SELECT * FROM "{schema}"."{name}"')
+            columns = [d[0] for d in cursor.description]
+            tables[name] = rows_of(columns, cursor.fetchall(), name)
+    return tables

@@ -35,3 +35,26 @@ def test_5000_conversations(run_cli, fake: FakeLiveAgent, account: Account,
         {"1000"}
     for table in CONTRACT_TABLES:
         assert warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{table}") > 0, table
+
+
+def test_one_bad_message_in_5000_conversations_costs_that_message(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    broken = account.conversation_id(2500)
+
+    def bad_date(payload: dict) -> dict:
+        payload["response"]["groups"][0]["messages"][0]["datecreated"] = "0"
+        return payload
+
+    fake.faults.add("mutate", path=f"/{broken}/messages$", transform=bad_date)
+    messages = sum(len(g.messages) for i in range(5000) for g in account.record(i).groups)
+    assert run_cli("--resources", "conversations") == 3
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 5000
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages - 1
+    [kept] = warehouse.rows("rejected_rows", "table_name, conversationid, reason")
+    assert kept == {"table_name": "messages", "conversationid": broken,
+                    "reason": "LiveAgent sent a malformed datetime: '0'"}
+    fake.faults.clear()
+    assert run_cli("--resources", "conversations") == 0  # its messages are read again
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages
+    assert warehouse.rows("rejected_rows") == []

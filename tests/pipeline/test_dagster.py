@@ -58,6 +58,18 @@ def test_materialization_loads_the_account_and_reports_what_it_loaded(
     assert loaded["api_requests"] == fake.log.total
     assert loaded["rate_limit_wait_seconds"] >= 0 and loaded["elapsed_seconds"] > 0
     assert loaded["data"] == warehouse.path and loaded["dataset"] == "liveagent"
+    assert loaded["rejected_rows"] == 0 and loaded["bad_answers_retried"] == {}
+
+
+def test_rows_kept_out_and_bad_answers_show_in_the_materialization(
+    materialize, fake: FakeLiveAgent, account: Account, warehouse: Warehouse
+) -> None:
+    fake.faults.add("empty", path="/api/tags$", times=1)
+    fake.faults.add("error_envelope", status=400, path=f"/{account.conversation_id(3)}/messages$")
+    loaded = metadata(materialize())
+    assert loaded["bad_answers_retried"] == {"an empty body": 1, "error 400 under HTTP 200": 1}
+    assert loaded["rejected_rows"] == 1 and loaded["rejected_rows_by_table"] == {"messages": 1}
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.rejected_rows") == 1
 
 
 def test_a_second_materialization_is_incremental(
@@ -79,7 +91,8 @@ def test_a_failed_run_loses_nothing_and_the_next_run_resumes(
     noted = account.conversation_id(3)
     account.clock.advance(600)
     account.add_message(noted, "a note", kind="N")
-    fake.faults.add("status", path=r"/messages$", status=400)  # the run dies mid-extract
+    # the run dies mid-extract (a refused key; a 400 or 5xx would cost only its conversation)
+    fake.faults.add("status", path=r"/messages$", status=401)
     assert not materialize(resources=["conversations"]).success
     fake.faults.clear()
     fake.log.clear()

@@ -56,6 +56,14 @@ def test_rejected_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
     assert "SOURCES__LIVEAGENT__API_KEY" in line and "wrong-key-42" not in result.stderr
 
 
+def test_a_v3_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    fake.account.v3_api_key = "v3-key-77"
+    result = cli(tmp_path, **account_env(fake, SOURCES__LIVEAGENT__API_KEY="v3-key-77"))
+    line = one_line(result, 2)
+    assert "LiveAgent refused the API key for API v1 (403 API key is not valid for API v1)" \
+        in line and "API v1 key" in line and "v3-key-77" not in result.stderr
+
+
 def test_unreachable_base_url(tmp_path: Path) -> None:
     env = {"SOURCES__LIVEAGENT__BASE_URL": f"http://127.0.0.1:{free_port()}",
            "SOURCES__LIVEAGENT__API_KEY": KEY}

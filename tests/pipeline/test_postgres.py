@@ -4,30 +4,14 @@ DuckDB, compared row by row."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-import psycopg2
 import pytest
 
 from liveagent_fake.models import Account
-from tests.warehouse import Warehouse, duckdb_tables, rows_of
+from tests.warehouse import Warehouse, duckdb_tables, postgres_tables
 
 pytestmark = pytest.mark.postgres
 SCHEMA = "liveagent_equality"
-
-
-def postgres_tables(dsn: str) -> dict[str, Counter]:
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
-        cursor.execute("SET TIME ZONE 'UTC'")
-        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                       (SCHEMA,))
-        names = [name for (name,) in cursor.fetchall() if not name.startswith("_dlt")]
-        tables = {}
-        for name in names:
-            cursor.execute(f'SELECT * FROM "{SCHEMA}"."{name}"')
-            columns = [d[0] for d in cursor.description]
-            tables[name] = rows_of(columns, cursor.fetchall(), name)
-    return tables
 
 
 def summary_counts(output: str) -> dict[str, int]:
@@ -47,7 +31,8 @@ def test_incremental_scenario_matches_duckdb_row_by_row(
     # a first run's summary says what the tables hold (conversation_tags also counts the
     # tombstones of untagged conversations, which delete rather than insert)
     reported = summary_counts(capsys.readouterr().out)
-    held = {table: sum(rows.values()) for table, rows in postgres_tables(postgres_dsn).items()}
+    held = {table: sum(rows.values())
+            for table, rows in postgres_tables(postgres_dsn, SCHEMA).items()}
     assert reported.pop("conversation_tags") > held.pop("conversation_tags")
     assert reported == held
 
@@ -65,7 +50,7 @@ def test_incremental_scenario_matches_duckdb_row_by_row(
     account.touch_kb_entry(3, title="Edited")
     assert run_cli() == 0 and run_cli(*to_postgres) == 0
 
-    in_duckdb, in_postgres = duckdb_tables(warehouse), postgres_tables(postgres_dsn)
+    in_duckdb, in_postgres = duckdb_tables(warehouse), postgres_tables(postgres_dsn, SCHEMA)
     assert set(in_postgres) == set(in_duckdb)
     assert {"conversations", "messages", "report_agents", "companies"} <= set(in_duckdb)
     for table in sorted(in_duckdb):

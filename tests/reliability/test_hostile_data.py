@@ -3,6 +3,7 @@ silently, and never splits a column into variants."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -31,42 +32,66 @@ def every_row(change: Callable[[dict], object]) -> Transform:
 
 def run(run_cli, capsys) -> tuple[int, str]:
     code = run_cli("--resources", "conversations", "--progress-every", "0")
-    err = capsys.readouterr().err.strip().splitlines()
-    return code, err[-1] if err else ""
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    return code, err[-1] if err else captured.out
 
 
 def no_variants(warehouse: Warehouse) -> None:
     assert [c for (_, c) in warehouse.column_types() if "__v_" in c] == []
 
 
-@pytest.mark.parametrize("change, message", [
+def rejected(warehouse: Warehouse) -> list[dict]:
+    return warehouse.rows("rejected_rows", "table_name, row_key, reason, raw_json")
+
+
+@pytest.mark.parametrize("change, message, keyed", [
     (first_row(lambda r: r.__setitem__("subject", ["a", "b"])),
-     "LiveAgent sent a list for the text field 'subject'"),
+     "LiveAgent sent a list for the text field 'subject'", True),
     (first_row(lambda r: r.__setitem__("messagegroupsin", "many")),
-     "LiveAgent sent 'many' for the numeric field 'messagegroupsin'"),
+     "LiveAgent sent 'many' for the numeric field 'messagegroupsin'", True),
     (first_row(lambda r: r.pop("datechanged")),
-     "LiveAgent sent a conversations row without 'datechanged'"),
+     "LiveAgent sent a conversations row without 'datechanged'", True),
     (first_row(lambda r: r.pop("conversationid")),
-     "LiveAgent sent a conversations row without 'conversationid'"),
+     "LiveAgent sent a conversations row without 'conversationid'", False),
     (first_row(lambda r: r.__setitem__("datecreated", "09/10/2025")),
-     "LiveAgent sent a malformed datetime: '09/10/2025'"),
+     "LiveAgent sent a malformed datetime: '09/10/2025'", True),
 ])
-def test_refused_with_a_clear_error_and_nothing_lost(
-    run_cli, fake: FakeLiveAgent, warehouse: Warehouse, capsys, change, message: str
+def test_a_bad_row_costs_that_row_and_is_read_again_until_it_loads(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse, capsys, change,
+    message: str, keyed: bool,
 ) -> None:
+    first = account.conversation_id(0)
     fake.faults.add("mutate", path="/api/conversations$", transform=change, times=1)
-    code, line = run(run_cli, capsys)
-    assert code == 1 and message in line
-    assert "conversations" not in warehouse.tables()  # nothing of the run was loaded
-    assert run(run_cli, capsys)[0] == 0  # the next run, with sane data, loads everything
-    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120
+    code, output = run(run_cli, capsys)
+    assert code == 3 and "1 rows could not be loaded (1 new this run)" in output
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 119
+    assert warehouse.scalar(f"SELECT count(*) FROM {{ds}}.messages "
+                            f"WHERE conversationid = '{first}'") == 0  # it waits with its row
+    [kept] = rejected(warehouse)
+    assert kept["table_name"] == "conversations" and message in kept["reason"]
+    assert kept["row_key"] == (first if keyed else None)
+    owner = account.customer(account.record(0).owner).name
+    assert json.loads(kept["raw_json"])["ownername"] == owner  # kept as LiveAgent sent it
+    code, output = run(run_cli, capsys)  # the next run reads the row again, by its id
+    if keyed:
+        assert code == 0, output
+        assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120
+        assert warehouse.scalar(f"SELECT count(*) FROM {{ds}}.messages "
+                                f"WHERE conversationid = '{first}'") > 0
+        assert rejected(warehouse) == []
+    else:  # without its id it cannot be asked for again: it stays where analysts see it
+        assert code == 3 and len(rejected(warehouse)) == 1
     no_variants(warehouse)
 
 
-def test_malformed_json_is_refused(run_cli, fake: FakeLiveAgent, capsys) -> None:
+def test_malformed_json_is_retried_and_counted(run_cli, fake: FakeLiveAgent, capsys,
+                                               warehouse: Warehouse) -> None:
     fake.faults.add("malformed", path="/api/conversations$", times=1)
-    code, line = run(run_cli, capsys)
-    assert code == 1 and "malformed JSON for /api/conversations" in line
+    code, output = run(run_cli, capsys)
+    assert code == 0 and "LiveAgent sent 1 bad answers, each retried: 1 x malformed JSON" \
+        in output
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120
 
 
 def test_odd_values_are_loaded_faithfully(
@@ -109,7 +134,7 @@ def test_a_row_listed_twice_is_loaded_and_fetched_once(
     assert len(fake.log.select(path="/messages$")) == 120
 
 
-def test_new_fields_are_columns_but_a_type_change_is_refused(
+def test_new_fields_are_columns_and_a_type_change_costs_the_row(
     run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse, capsys
 ) -> None:
     fake.faults.add("mutate", path="/api/conversations$", times=1,
@@ -117,14 +142,19 @@ def test_new_fields_are_columns_but_a_type_change_is_refused(
     assert run(run_cli, capsys)[0] == 0
     assert warehouse.scalar("SELECT sum(priority) FROM {ds}.conversations") == 360
     account.clock.advance(60)
-    account.set_status(account.conversation_id(1), "R")
+    changed = account.conversation_id(1)
+    account.set_status(changed, "R")
     fake.faults.add("mutate", path="/api/conversations$", times=1,
                     transform=every_row(lambda r: r.__setitem__("priority", "high")))
-    code, line = run(run_cli, capsys)
-    assert code == 1
-    assert "LiveAgent sent 'priority' of conversations as a new type of value" in line
+    code, output = run(run_cli, capsys)
+    assert code == 3, output
+    kept = rejected(warehouse)  # the changed row, and the boundary second's rows read again
+    assert changed in {row["row_key"] for row in kept}
+    assert all("LiveAgent sent 'priority' of conversations as text ('high') where the column "
+               "holds bigint" in row["reason"] for row in kept)
     no_variants(warehouse)
     again = run(run_cli, capsys)
-    assert again[0] == 0, again  # the change was not lost: read again next time
+    assert again[0] == 0, again  # the change was not lost: read again by id next time
     assert warehouse.scalar("SELECT status FROM {ds}.conversations WHERE conversationid = "
-                            f"'{account.conversation_id(1)}'") == "R"
+                            f"'{changed}'") == "R"
+    assert rejected(warehouse) == []

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from liveagent_fake.models import Account
+from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.client import LiveAgentClient, api_url
 from sources.liveagent.exceptions import (
@@ -17,8 +18,14 @@ from sources.liveagent.exceptions import (
     RequestError,
     UnavailableError,
 )
-from sources.liveagent.paginators import CursorPaginator, ShortPageOffsetPaginator
+from sources.liveagent.paginators import AnchoredOffsetPaginator, CursorPaginator
 from tests.support import make_account
+
+
+def purge(account: Account, index: int) -> None:
+    """Deleted twice: to the trash, then for good (once when it is in the trash already)."""
+    while not account.is_purged(index):
+        account.delete_conversation(account.conversation_id(index))
 
 
 @pytest.fixture
@@ -67,14 +74,45 @@ class TestPaging:
                                                CursorPaginator(5)))
         assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 0]
 
-    def test_offset_paging_stops_at_a_short_page(self, fake: FakeLiveAgent) -> None:
+    def test_offset_paging_overlaps_by_one_row_and_stops_at_a_short_page(
+            self, fake: FakeLiveAgent) -> None:
         client = client_for(fake)
-        paginator = ShortPageOffsetPaginator(15, "offset", "limit")
+        paginator = AnchoredOffsetPaginator(15)
         pages = list(client.paginate("knowledgebase/entries", "entries", paginator))
-        assert [len(p) for p in pages] == [15, 15, 10]
+        assert [len(p) for p in pages] == [15, 15, 12]
         assert [e.params for e in fake.log.entries()] == [
-            {"limit": "15", "offset": "0"}, {"limit": "15", "offset": "15"},
-            {"limit": "15", "offset": "30"}]
+            {"limit": "15", "offset": "0"}, {"limit": "15", "offset": "14"},
+            {"limit": "15", "offset": "28"}]
+        assert pages[0][-1] == pages[1][0] and pages[1][-1] == pages[2][0]
+
+    def test_rows_without_a_cursor_are_paged_by_offset(self, fake: FakeLiveAgent,
+                                                       account: Account) -> None:
+        account.real_world = RealWorld(no_cursor=True)
+        pages = list(client_for(fake).paginate("conversations", "conversations",
+                                               CursorPaginator(10)))
+        assert [e.params.get("offset") for e in fake.log.entries()] == \
+            [None, "9", "18"]  # one row of overlap
+        assert {r["conversationid"] for p in pages for r in p} == \
+            {account.conversation_id(i) for i in range(25)}
+
+    def test_offset_paging_skips_nothing_when_rows_vanish_meanwhile(
+            self, fake: FakeLiveAgent, account: Account) -> None:
+        """Three conversations of the first page are purged while it is processed: the
+        rows after them slide back over the page boundary, and a plain offset walk would
+        never see two of them."""
+        account.real_world = RealWorld(no_cursor=True)
+        paginator = CursorPaginator(10)
+        client = client_for(fake)
+        pages = client.paginate("conversations", "conversations", paginator)
+        seen = [r["conversationid"] for r in next(pages)]
+        for index in (2, 3, 4):
+            purge(account, index)
+        seen += [r["conversationid"] for page in pages for r in page]
+        assert set(seen) == {account.conversation_id(i) for i in range(25)}
+        assert paginator.by_offset is not None and paginator.by_offset.steps_back == 1
+        # where a plain offset walk would have gone on: past 10, 11 and 12
+        after = client.get("conversations", {"limit": 10, "offset": 10})["conversations"]
+        assert after[0]["conversationid"] == account.conversation_id(13)
 
     def test_get_returns_the_response_object(self, fake: FakeLiveAgent) -> None:
         status = client_for(fake).get("application/status")
@@ -133,8 +171,9 @@ class TestErrors:
 
     def test_a_site_that_is_not_liveagent(self, fake: FakeLiveAgent) -> None:
         fake.faults.add("html", status=200)
-        with pytest.raises(RequestError, match=r"not JSON.*base_url"):
+        with pytest.raises(RequestError, match=r"an HTML page, not JSON.*base_url"):
             LiveAgentClient(fake.url, fake.api_key, 100_000, 5, 3, 4).get("tags")
+        assert fake.log.total == 2  # the probe's two attempts
 
 
 def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:

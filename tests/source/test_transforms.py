@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import ClassVar
 
 import pytest
 
-from sources.liveagent.exceptions import ConfigurationError, RequestError
+from sources.liveagent.exceptions import BadRowError, ConfigurationError, RequestError
 from sources.liveagent.reports import LOOKBACK_KEY, STATE_KEY, report_days
 from sources.liveagent.settings import CONVERSATIONS, REPORTS, Table
 from sources.liveagent.transforms import (
     AccountTime,
     agent_row,
+    clean_text,
     company_row,
     conversation_tags,
     convert,
+    convert_each,
     message_rows,
     parse_start_date,
     report_kind,
@@ -131,7 +134,9 @@ def test_message_rows_carry_their_parents() -> None:
                "datecreated": "2025-07-01 14:00:00", "datefinished": "2025-07-01 14:05:00",
                "messages": [{"messageid": "m1", "userid": "u", "rtype": "M",
                              "datecreated": "2025-07-01 14:01:00", "message": "hi"}]}]
-    group_rows, messages = message_rows("c1", groups, BRATISLAVA)
+    read = message_rows("c1", groups, BRATISLAVA)
+    group_rows, messages = read.groups, read.messages
+    assert read.rejected == []
     assert group_rows == [{"messagegroupid": "g1", "userid": "u", "rtype": "M", "rstatus": "V",
                            "datecreated": datetime(2025, 7, 1, 12, tzinfo=UTC),
                            "datefinished": datetime(2025, 7, 1, 12, 5, tzinfo=UTC),
@@ -139,6 +144,92 @@ def test_message_rows_carry_their_parents() -> None:
     assert messages == [{"messageid": "m1", "userid": "u", "rtype": "M",
                          "datecreated": datetime(2025, 7, 1, 12, 1, tzinfo=UTC),
                          "message": "hi", "conversationid": "c1", "messagegroupid": "g1"}]
+
+
+class TestMessagesAsTheReferenceShowsThem:
+    """The reference's own /messages example: groups without `messagegroupid`."""
+
+    GROUPS: ClassVar[list[dict]] = [
+        {"userid": "uid12345", "rtype": "M", "rstatus": "V", "datecreated": "2012-04-03 12:21:21",
+         "datefinished": "2012-04-03 12:31:21",
+         "messages": [{"messageid": "mid00003", "userid": "uid00001", "rtype": "M",
+                       "datecreated": "2012-04-03 12:25:21", "message": "hello"}]},
+        {"userid": "uid12346", "rtype": "M", "rstatus": "V", "datecreated": "2012-04-03 12:41:21",
+         "datefinished": "2012-04-03 13:21:21",
+         "messages": [{"messageid": "mid00004", "userid": "uid00001", "rtype": "M",
+                       "datecreated": "2012-04-03 18:21:21", "message": "hello"}]},
+    ]
+
+    def test_groups_get_stable_derived_keys_and_messages_point_to_them(self) -> None:
+        read = message_rows("c1", self.GROUPS, BRATISLAVA)
+        keys = [g["messagegroupid"] for g in read.groups]
+        assert read.rejected == [] and len(set(keys)) == 2
+        assert all(key.startswith("~") for key in keys)
+        assert [m["messagegroupid"] for m in read.messages] == keys
+        assert [g["messagegroupid"] for g in message_rows("c1", self.GROUPS, BRATISLAVA).groups] \
+            == keys  # the same on every read
+        assert message_rows("c2", self.GROUPS, BRATISLAVA).groups[0]["messagegroupid"] \
+            not in keys  # and per conversation
+
+    def test_identical_groups_get_distinct_keys(self) -> None:
+        twins = [{**self.GROUPS[0], "messages": []}, {**self.GROUPS[0], "messages": []}]
+        keys = [g["messagegroupid"] for g in message_rows("c1", twins, BRATISLAVA).groups]
+        assert keys[1] == keys[0] + "-2"
+
+    def test_a_group_without_messages_and_a_bad_message(self) -> None:
+        groups = [{k: v for k, v in self.GROUPS[0].items() if k != "messages"},
+                  {**self.GROUPS[1], "messages": [
+                      {"messageid": "ok", "datecreated": "2012-04-03 18:21:21"},
+                      {"messageid": "bad", "datecreated": "03/04/2012"}]}]
+        read = message_rows("c1", groups, BRATISLAVA)
+        assert len(read.groups) == 2
+        assert [m["messageid"] for m in read.messages] == ["ok"]
+        [rejected] = read.rejected
+        assert (rejected.table, rejected.key) == ("messages", "c1|bad")
+        assert "malformed datetime: '03/04/2012'" in rejected.reason
+        assert rejected.raw == {"messageid": "bad", "datecreated": "03/04/2012"}
+
+
+class TestCleanText:
+    def test_nul_is_removed_and_lone_surrogates_replaced(self) -> None:
+        assert clean_text("a\x00b") == "ab"
+        assert clean_text("x\ud83dy") == "x\ufffdy"
+        assert clean_text("🚀 ok") == "🚀 ok"
+
+    def test_every_text_field_and_nested_values_are_cleaned(self) -> None:
+        table = Table("sample", ("id",), {"id": "id", "title": "text"})
+        row = convert({"id": "1\x00", "title": "t\ud800", "extra": ["a\x00", {"b": "\x00"}]},
+                      table, BRATISLAVA)
+        assert row == {"id": "1", "title": "t\ufffd", "extra": ["a", {"b": ""}]}
+
+
+def test_counts_as_numbers_or_strings() -> None:
+    table = Table("sample", ("id",), {"id": "id", "count": "int", "rate": "float"})
+    for value in (3, "3", 3.0, "3.0"):
+        assert convert({"id": "1", "count": value}, table, BRATISLAVA)["count"] == 3
+    assert convert({"id": "1", "rate": 2}, table, BRATISLAVA)["rate"] == 2.0
+    for bad in ("3.5", True, "many"):
+        with pytest.raises(BadRowError):
+            convert({"id": "1", "count": bad}, table, BRATISLAVA)
+
+
+def test_mysql_zero_date_is_null() -> None:
+    assert BRATISLAVA.parse("0000-00-00 00:00:00") is None
+    assert BRATISLAVA.parse("0000-00-00") is None
+
+
+def test_convert_each_keeps_bad_rows_apart_with_their_reason() -> None:
+    rows, rejected = convert_each(
+        [{"conversationid": "a", "datechanged": "2025-07-01 14:00:00"},
+         {"conversationid": "b", "datechanged": "yesterday", "apikey": "k"},
+         {"datechanged": "2025-07-01 14:00:00"}, "not a row"],
+        CONVERSATIONS, BRATISLAVA)
+    assert [r["conversationid"] for r in rows] == ["a"]
+    assert [(r.key, r.reason.split(":")[0]) for r in rejected] == [
+        ("b", "LiveAgent sent a malformed datetime"),
+        (None, "LiveAgent sent a conversations row without 'conversationid'"),
+        (None, "LiveAgent sent str where a conversations row belongs")]
+    assert rejected[0].raw == {"conversationid": "b", "datechanged": "yesterday"}  # no apikey
 
 
 def test_company_emails_are_always_a_list() -> None:
@@ -174,10 +265,11 @@ class TestReports:
 
     def test_rows_get_the_day_and_numbers(self) -> None:
         availability = next(r for r in REPORTS if r.endpoint == "tickets/agentsavailability")
-        rows = list(report_rows(availability, [{"id": "7", "hours_online": "00:08:31",
-                                                "from_date": "2025-07-01 14:00:00",
-                                                "to_date": "now"}],
-                                date(2025, 7, 1), BRATISLAVA))
+        rows, rejected = report_rows(availability, [{"id": "7", "hours_online": "00:08:31",
+                                                     "from_date": "2025-07-01 14:00:00",
+                                                     "to_date": "now"}],
+                                     date(2025, 7, 1), BRATISLAVA)
+        assert rejected == []
         assert rows == [{"id": "7", "hours_online": "00:08:31",
                          "from_date": datetime(2025, 7, 1, 12, tzinfo=UTC), "to_date": None,
                          "report_date": date(2025, 7, 1)}]
