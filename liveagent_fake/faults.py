@@ -4,6 +4,8 @@ Kinds:
 - ``status``: the documented error envelope with `status` (500, 503, 429 with Retry-After, ...)
 - ``html``: an HTML error page, as a proxy or load balancer in front of LiveAgent sends
 - ``slow``: wait `delay` seconds, then answer normally (past a client's timeout)
+- ``trickle``: the normal answer, its body sent one byte every `delay` seconds (each read
+  comes in time, the whole body does not)
 - ``truncate``: send the headers and only half of the body, then close the connection
 - ``drop``: close the connection without answering
 - ``malformed``: a 200 whose body is not valid JSON (complete, with a correct length)
@@ -19,7 +21,8 @@ Kinds:
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
-`status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow),
+`status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow,
+trickle),
 `transform` (mutate).
 """
 
@@ -34,8 +37,8 @@ from dataclasses import dataclass, field
 from .exceptions import TooManyRequests, error_for_status
 from .wire import Reply, encode_json
 
-KINDS = ("status", "html", "slow", "truncate", "drop", "malformed", "mutate", "empty",
-         "not_json", "error_envelope")
+KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
+         "empty", "not_json", "error_envelope")
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     "</center><hr><center>nginx</center></body></html>"

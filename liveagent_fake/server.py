@@ -264,8 +264,21 @@ class _Handler(BaseHTTPRequestHandler):
         if rule is not None and rule.kind == "truncate":
             self._send(status, body, "application/json", headers, cut=len(body) // 2)
             return status
+        if rule is not None and rule.kind == "trickle":
+            self._send(status, body, "application/json", headers, byte_every=rule.delay)
+            return status
         self._send(status, body, "application/json", headers)
         return status
+
+    def _trickle(self, body: bytes, byte_every: float) -> None:
+        """`body` one byte at a time, until the client hangs up."""
+        try:
+            for position in range(len(body)):
+                self.wfile.write(body[position:position + 1])
+                self.wfile.flush()
+                time.sleep(byte_every)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _send_reply(self, reply: Reply) -> int:
         self._send(reply.status, reply.body, reply.content_type, reply.headers)
@@ -273,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str],
-        cut: int | None = None,
+        cut: int | None = None, byte_every: float = 0.0,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
@@ -284,4 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
+        if byte_every:
+            self._trickle(body, byte_every)
+            return
         self.wfile.write(body if cut is None else body[:cut])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from . import responses as r
 from .models import Account
@@ -49,6 +50,6 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
     for route_method, pattern, handler in _COMPILED:
         if route_method == method:
             match = pattern.fullmatch(path)
-            if match:
-                return handler, match.groupdict()
+            if match:  # an id is one path segment, percent-decoded like any server does
+                return handler, {k: unquote(v) for k, v in match.groupdict().items()}
     return None

@@ -7,8 +7,9 @@ The resources live in `conversations.py` (the conversation family), `directories
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import dlt
 from dlt.extract import DltResource
@@ -49,7 +50,6 @@ from .settings import (
     DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WORKERS,
-    DEFAULT_REPORT_HISTORY_DAYS,
     DEFAULT_REPORT_LOOKBACK_DAYS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_REQUESTS_PER_MINUTE,
@@ -71,6 +71,17 @@ __all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "liveagent_source"]
 def _selected(resource: DltResource, selected: bool) -> DltResource:
     resource.selected = selected
     return resource
+
+
+def _zone_check(time: AccountTime) -> Callable[[dict[str, Any]], None]:
+    """Refuses a configured time zone the account's clock contradicts: with a wrong zone every
+    timestamp would load hours off, silently."""
+    def check(status: dict[str, Any]) -> None:
+        problem = time.zone_mismatch(status.get("current_server_time"), datetime.now(UTC))
+        if problem:
+            raise ConfigurationError(problem)
+
+    return check
 
 
 def _changed_since(start: datetime | None, end: datetime | None, table: Table
@@ -100,6 +111,7 @@ def liveagent_source(
     details_refresh_days: int = DEFAULT_DETAILS_REFRESH_DAYS,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    check_timezone: bool = True,
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
@@ -115,7 +127,8 @@ def liveagent_source(
             f"sources.liveagent.performance_group_by must be one of "
             f"{', '.join(PERFORMANCE_GROUP_BY)}, got {performance_group_by!r}")
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
-                             max_attempts, max_connections=max_workers + 2)
+                             max_attempts, max_connections=max_workers + 2,
+                             check_status=_zone_check(time) if check_timezone else None)
     now = datetime.now(UTC)
     reading = Reading(client, time, noticed_at=now)
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
@@ -123,8 +136,7 @@ def liveagent_source(
                             datechanged=_changed_since(start, end, CONVERSATIONS))
     fetched = changed | conversation_messages(reading)
     listed_agents = agent_list(reading)
-    report_start = time.to_local_date(start) if start else \
-        time.today() - timedelta(days=DEFAULT_REPORT_HISTORY_DAYS)
+    report_start = time.to_local_date(start) if start else None
     report_end = time.to_local_date(end - timedelta(seconds=1)) if end else None
     resources = [
         changed,

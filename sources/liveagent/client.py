@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +28,11 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from pyrate_limiter import Duration, Limiter, Rate
-from requests import PreparedRequest, RequestException, Response
+from requests import PreparedRequest, ReadTimeout, RequestException, Response
 from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ContentDecodingError
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from .answers import BadAnswer, Problem, RetryableAnswer, answer_problem, check_answer, envelope
 from .exceptions import (
@@ -111,20 +114,54 @@ process_metrics = RequestMetrics()
 
 
 class RateLimitedAdapter(HTTPAdapter):
-    """Takes a permit from the shared limiter before every attempt and counts attempts."""
+    """Takes a permit from the shared limiter before every attempt and counts attempts.
+
+    requests' timeout bounds each read, so an answer trickled a byte at a time never times
+    out; this adapter reads the body itself and gives up (a `ReadTimeout`, retried like any
+    timeout) when the whole body took longer than the read timeout."""
 
     def __init__(self, limiter: Limiter, pool_maxsize: int) -> None:
         super().__init__(pool_maxsize=pool_maxsize, pool_connections=1)
         self.limiter = limiter
         self.metrics = RequestMetrics()
 
-    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+    def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None,
+             *args: Any, **kwargs: Any) -> Response:
         started = time.monotonic()
         self.limiter.try_acquire("liveagent")
         waited = time.monotonic() - started
         self.metrics.add(waited)
         process_metrics.add(waited)
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, True, timeout, *args, **kwargs)
+        limit = timeout[-1] if isinstance(timeout, tuple) else timeout
+        if not stream and limit:
+            _read_body_within(response, float(limit))
+        return response
+
+
+BODY_CHUNK = 64 * 1024
+
+
+def _read_body_within(response: Response, seconds: float) -> None:
+    """Reads the whole body into `response.content`, or raises `ReadTimeout` past `seconds`.
+    One socket read at a time (`read1`): requests' own reading fills whole chunks, so a
+    trickle would never get back to the clock."""
+    deadline = time.monotonic() + seconds
+    chunks = []
+    try:
+        while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                response.close()
+                raise ReadTimeout(f"the answer took longer than {seconds:g} s to arrive",
+                                  request=response.request)
+    except ProtocolError as error:  # as requests maps them when it reads the body
+        raise ChunkedEncodingError(error) from None
+    except ReadTimeoutError as error:
+        raise RequestsConnectionError(error) from None
+    except DecodeError as error:
+        raise ContentDecodingError(error) from None
+    response._content = b"".join(chunks)
 
 
 class EnvelopeRESTClient(RESTClient):
@@ -149,7 +186,8 @@ class LiveAgentClient:
 
     The first request of a client is preceded by a probe (GET /application/status with two
     attempts and a short timeout): a wrong URL or key fails in seconds with a clear message
-    instead of after the full retry budget. Its answer carries the account's clock.
+    instead of after the full retry budget. Its answer carries the account's clock, which
+    `check_status` may hold against the configuration.
     """
 
     def __init__(
@@ -160,6 +198,7 @@ class LiveAgentClient:
         request_timeout: float,
         max_attempts: int,
         max_connections: int,
+        check_status: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         if not api_key:
             raise ConfigurationError(
@@ -179,6 +218,7 @@ class LiveAgentClient:
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)
         self._probe_lock = threading.Lock()
         self._status: dict[str, Any] | None = None
+        self._check_status = check_status
 
     def _rest_client(self, timeout: float, attempts: int) -> RESTClient:
         """dlt's RESTClient on dlt's retrying session, through the rate-limited adapter.
@@ -237,7 +277,10 @@ class LiveAgentClient:
     def _ensure_probed(self) -> None:
         with self._probe_lock:
             if self._status is None:
-                self._status = self._get(self._probe_rest, PROBE_PATH, None, PROBE_ATTEMPTS)
+                status = self._get(self._probe_rest, PROBE_PATH, None, PROBE_ATTEMPTS)
+                if self._check_status is not None:
+                    self._check_status(status)  # raises: the next request probes again
+                self._status = status
 
     def _get(self, rest: RESTClient, path: str, params: Mapping[str, Any] | None,
              attempts: int) -> dict[str, Any]:
@@ -313,7 +356,8 @@ class LiveAgentClient:
 _REASONS = (
     re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)"),
     re.compile(r"(Read timed out|Remote end closed connection without response|"
-               r"Connection (?:aborted|reset by peer)|IncompleteRead\([^)]*\))"),
+               r"Connection (?:aborted|reset by peer)|IncompleteRead\([^)]*\)|"
+               r"the answer took longer than [\d.]+ s to arrive)"),
 )
 
 

@@ -35,6 +35,10 @@ class UnknownFieldTypes:
         self._lock = threading.Lock()
 
     def check(self, row: Row) -> None:
+        """Raises `BadRowError` for a value its column cannot take; renames (in place) an
+        unknown field whose column name collides with another field's (`Status` beside
+        `status` -> `status_2`), which dlt would otherwise overwrite silently."""
+        self._separate_collisions(row)
         for name, value in row.items():
             if value is None or name in self.table.fields:
                 continue
@@ -46,6 +50,26 @@ class UnknownFieldTypes:
                     f"LiveAgent sent '{name}' of {self.table.name} as {arrived} "
                     f"({_preview(value)}) where the column holds {column}"
                 )
+
+
+    def _separate_collisions(self, row: Row) -> None:
+        # a name already in column form keeps it; the others in name order, so every row
+        # separates the same way
+        unknown = sorted((name for name in row if name not in self.table.fields),
+                         key=lambda name: (self._normalize(name) != name, name))
+        if not unknown:
+            return
+        taken = {self._normalize(name) for name in row if name in self.table.fields}
+        for name in unknown:
+            column, number = self._normalize(name), 1
+            new_name = name
+            while column in taken:
+                number += 1
+                new_name = f"{name}_{number}"
+                column = self._normalize(new_name)
+            taken.add(column)
+            if new_name != name:
+                row[new_name] = row.pop(name)
 
 
 def _coerces(column: str, arrived: str, value: Any) -> bool:

@@ -39,6 +39,7 @@ from .transforms import (
     ConversationMessages,
     Rejected,
     Row,
+    after_the_mark,
     conversation_tags,
     convert_each,
     message_rows,
@@ -71,6 +72,7 @@ def conversations(
     time = reading.time
     check = reading.contracts.check(CONVERSATIONS)
     low, high = datechanged.start_value, datechanged.end_value
+    reading.refuse_a_future_start(low, datechanged.initial_value)
     chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
     cuts = [datetime.fromisoformat(cut) for cut in state.get("cuts", [])] if chunked else []
     windowed = bool(cuts)
@@ -85,13 +87,13 @@ def conversations(
         params["datechanged"] = f"gte:{time.render_lower_bound(low)}"
     pages = reading.client.paginate("conversations", "conversations",
                                     CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
-    snapshot = reading.client.server_now(time)
+    snapshot = reading.snapshot()
     batch = EarliestChanged(per_load if chunked else 0, floor=low)
     for page in pages:
         rows, rejected = convert_each(page, CONVERSATIONS, time, check)
         if rejected:
             yield for_table(_settle_rows(reading, rejected))
-        for row in rows:
+        for row in after_the_mark(rows, low, time):
             if snapshot is not None and row["datechanged"] > snapshot:
                 continue
             full = batch.add(row)

@@ -34,6 +34,7 @@ from .settings import (
 from .transforms import (
     Rejected,
     Row,
+    after_the_mark,
     agent_row,
     check_required,
     company_row,
@@ -202,16 +203,18 @@ def kb_entries(
     starts a second before the high-water mark and the boundary is deduplicated. Entries
     changed after this load's snapshot wait for the next run (as conversations do)."""
     params = {}
+    reading.refuse_a_future_start(datechanged.start_value, datechanged.initial_value)
     if datechanged.start_value is not None:
         before = datechanged.start_value - timedelta(seconds=1)
         params["date_changed"] = reading.time.render_lower_bound(before)
-    snapshot = reading.client.server_now(reading.time)
+    snapshot = reading.snapshot()
     rejections, check = reading.rejections(), reading.contracts.check(KB_ENTRIES)
     paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
     pages = reading.client.paginate("knowledgebase/entries", "entries", paginator, params)
     for page in without_repeats(pages):
         rows, rejected = convert_each(page, KB_ENTRIES, reading.time, check)
-        rows = [row for row in rows if snapshot is None or row["datechanged"] <= snapshot]
+        rows = [row for row in after_the_mark(rows, datechanged.start_value, reading.time)
+                if snapshot is None or row["datechanged"] <= snapshot]
         settled = [change for found in rejected
                    for change in rejections.settle(unit(KB_ENTRIES.name, found.key or "#"),
                                                    [found])]

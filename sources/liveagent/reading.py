@@ -15,7 +15,7 @@ from dlt.extract import DltResource
 
 from .client import LiveAgentClient
 from .contract import Contracts
-from .exceptions import NotFoundError
+from .exceptions import ConfigurationError, NotFoundError, RefusedError
 from .rejections import RejectedRows, for_table
 from .settings import Table
 from .transforms import AccountTime, Rejected, Row, column_hints
@@ -34,6 +34,29 @@ class Reading:
     contracts: Contracts = field(default_factory=Contracts)
     _rejections: RejectedRows | None = None
 
+    def snapshot(self) -> datetime | None:
+        """The account's clock at this load's first request, its latest reading: rows changed
+        after it wait for the next load, so no high-water mark passes a change that a listing
+        still under way could have missed."""
+        now = self.client.server_now(self.time)
+        return None if now is None else self.time.latest_reading(now)
+
+    def refuse_a_future_start(self, start: datetime | None, initial: datetime | None) -> None:
+        """A listing that starts after the account's clock would never load anything and would
+        keep its start as the high-water mark: refuse it, naming where it came from."""
+        now = self.snapshot()
+        if start is None or now is None or start <= now:
+            return
+        when = f"{self.time.render_lower_bound(start)} {self.time.name}"
+        clock = f"{self.time.render_lower_bound(now)} {self.time.name}"
+        if start == initial:
+            raise ConfigurationError(
+                f"the start date {when} (sources.liveagent.start_date or --start-date) is after "
+                f"the account's clock ({clock}): nothing would ever load; choose an earlier date")
+        raise ConfigurationError(
+            f"an earlier run stored {when} as where to continue, after the account's clock "
+            f"({clock}): nothing would ever load; run once with --full-refresh")
+
     def rejections(self) -> RejectedRows:
         """The registry over this extract's source state (call from a resource, not a worker
         thread: dlt's state lives in the extracting thread's context)."""
@@ -44,7 +67,7 @@ class Reading:
     def get_if_exists(self, *path: str) -> dict[str, Any] | None:
         """GET the object at `path` (each part URL-encoded); None when it was deleted after it
         was listed (logged, not a failed run: the next listing no longer has it)."""
-        url = "/".join(quote(part, safe="") for part in path)
+        url = "/".join(_segment(part) for part in path)
         try:
             return self.client.get(url)
         except NotFoundError:
@@ -72,6 +95,15 @@ def settle(reading: Reading, read: ReadUnit | None) -> Iterator[Any]:
         yield for_table(settled)
     if read.rows:
         yield read.rows
+
+
+def _segment(part: str) -> str:
+    """`part` as one URL path segment, `/`, `?`, `#`, `%` and the like encoded. An id that is
+    `.` or `..` cannot be one: every URL library resolves it as a directory, so the request
+    would reach another endpoint; such an object is refused (and so kept in rejected_rows)."""
+    if part in (".", ".."):
+        raise RefusedError(f"LiveAgent listed the id {part!r}, which no URL path can carry")
+    return quote(part, safe="")
 
 
 def merge_hints(table: Table, resource: str | None = None) -> dict[str, Any]:

@@ -16,10 +16,11 @@ from typing import Any
 import dlt
 from dlt.extract import DltResource
 
+from .exceptions import ConfigurationError
 from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading
 from .rejections import for_table, unit
-from .settings import REPORT_PAGE_SIZE, REPORTS, Report
+from .settings import DEFAULT_REPORT_HISTORY_DAYS, REPORT_PAGE_SIZE, REPORTS, Report
 from .transforms import Rejected, Row, column_hints, days, report_rows
 
 STATE_KEY = "last_closed_day"
@@ -42,7 +43,7 @@ def report_days(
 
 
 def report_resource(
-    report: Report, reading: Reading, start: date, end: date | None, lookback_days: int,
+    report: Report, reading: Reading, start: date | None, end: date | None, lookback_days: int,
     group_by: str,
 ) -> DltResource:
     table = report.table
@@ -54,7 +55,13 @@ def report_resource(
         today = reading.client.account_today(reading.time)
         until = None if end is None else min(end, today)  # no days of the account's future
         last = today if until is None else until
-        for day in report_days(state, start, until, last, lookback_days):
+        # without a start date, the history counts back from the account's today
+        first = start or today - timedelta(days=DEFAULT_REPORT_HISTORY_DAYS)
+        if first > today:
+            raise ConfigurationError(
+                f"the start date {first} (sources.liveagent.start_date or --start-date) is "
+                f"after the account's today ({today}): no report day to read")
+        for day in report_days(state, first, until, last, lookback_days):
             rows, rejected = fetch_day(reading, report, day, group_by)
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)
             if settled:
@@ -77,11 +84,11 @@ def fetch_day(reading: Reading, report: Report, day: date, group_by: str
     pages = reading.client.paginate(f"reports/{report.endpoint}", report.data_key, paginator,
                                     params)
     return report_rows(report, [row for page in without_repeats(pages) for row in page], day,
-                       reading.time)
+                       reading.time, reading.contracts.check(report.table))
 
 
 def report_resources(
-    reading: Reading, start: date, end: date | None, lookback_days: int, group_by: str,
+    reading: Reading, start: date | None, end: date | None, lookback_days: int, group_by: str,
 ) -> list[DltResource]:
     return [report_resource(report, reading, start, end, lookback_days, group_by)
             for report in REPORTS]

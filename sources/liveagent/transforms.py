@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 import pendulum
 from dlt.common.schema.typing import TColumnSchema
@@ -111,8 +112,38 @@ class AccountTime:
             return naive.astimezone(UTC)
         return naive.replace(tzinfo=UTC if utc else self.zone).astimezone(UTC)
 
+    def latest_reading(self, moment: datetime) -> datetime:
+        """The latest instant the wall time of `moment` can mean: in the hour a DST change
+        repeats, a LiveAgent datetime is ambiguous (it carries no offset), and `parse` reads
+        its first pass; this is its second."""
+        wall = moment.astimezone(self.zone).replace(tzinfo=None)
+        second = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        return max(moment, second)
+
     def today(self) -> date:
         return datetime.now(self.zone).date()
+
+    def zone_mismatch(self, server_time: Any, utc_now: datetime) -> str | None:
+        """Why the account's clock (`current_server_time`, local wall time) says this zone
+        cannot be the account's, or None. Compared with this machine's UTC clock to the
+        quarter hour; clocks further apart than any zone offset tell nothing."""
+        try:
+            wall = datetime.fromisoformat(str(server_time))
+        except ValueError:
+            return None
+        quarter = timedelta(minutes=15)
+        seen = round((wall - utc_now.replace(tzinfo=None)) / quarter) * quarter
+        expected = utc_now.astimezone(self.zone).utcoffset()
+        if abs(seen) > MAX_ZONE_OFFSET or seen == expected or expected is None:
+            return None
+        off = abs(seen - expected).total_seconds() / 3600
+        return (
+            f"LiveAgent's clock reads {server_time}, which is UTC{_offset(seen)} by this "
+            f"machine's clock, but sources.liveagent.timezone is {self.name} "
+            f"(UTC{_offset(expected)} now): every datetime would load {off:g} h off. Set it to "
+            f"the account's zone (UTC{_offset(seen)} now: {zones_at(seen, utc_now)}), or set "
+            "sources.liveagent.check_timezone = false if the account's clock is known to be off"
+        )
 
     def day_start(self, day: date) -> datetime:
         return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
@@ -137,6 +168,42 @@ class AccountTime:
         if first is not None and second is not None and first != second:
             local = (moment + direction * abs(first - second)).astimezone(self.zone)
         return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def after_the_mark(rows: list[Row], low: datetime | None, time: AccountTime) -> list[Row]:
+    """`rows`, a change whose wall time falls in the hour a DST change repeats read as its
+    second pass when its first would put it before the high-water mark `low`: the server
+    may have meant either, and dlt's incremental drops rows before the mark. (A change of
+    the first pass read again at the boundary is then merged once more, an hour late.)"""
+    if low is not None:
+        for row in rows:
+            if row["datechanged"] < low:
+                row["datechanged"] = time.latest_reading(row["datechanged"])
+    return rows
+
+
+MAX_ZONE_OFFSET = timedelta(hours=14)
+
+
+def _offset(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zones_at(offset: timedelta, utc_now: datetime) -> str:
+    """A few IANA zones at `offset` now, two per region, and how many there are."""
+    matching = sorted(name for name in available_timezones()
+                      if "/" in name and name.split("/")[0] in _REGIONS
+                      and utc_now.astimezone(ZoneInfo(name)).utcoffset() == offset)
+    shown: list[str] = []
+    for region in _REGIONS:
+        shown += [name for name in matching if name.startswith(region + "/")][:2]
+    return ", ".join(shown[:8]) + (f" and {len(matching) - len(shown[:8])} more"
+                                   if len(matching) > 8 else "")
+
+
+_REGIONS = ("Europe", "America", "Asia", "Africa", "Australia", "Pacific", "Atlantic",
+            "Indian", "Antarctica")
 
 
 def parse_start_date(
@@ -249,7 +316,11 @@ def convert_value(value: Any, kind: Kind, name: str, time: AccountTime) -> Any:
     if kind in ("text", "id"):
         return clean_text(value if isinstance(value, str) else str(value))
     if kind in ("datetime", "utc_datetime"):
-        return time.parse(value, utc=kind == "utc_datetime")
+        try:
+            return time.parse(value, utc=kind == "utc_datetime")
+        except BadRowError:
+            raise BadRowError(f"LiveAgent sent a malformed datetime in '{name}': {value!r}"
+                              ) from None
     try:
         if kind == "int":
             return _integer(value)
@@ -415,7 +486,8 @@ def report_kind(report: Report, column: str) -> Kind:
 
 
 def report_rows(
-    report: Report, rows: Iterable[Any], report_date: date, time: AccountTime
+    report: Report, rows: Iterable[Any], report_date: date, time: AccountTime,
+    check: Callable[[Row], None] | None = None,
 ) -> tuple[list[Row], list[Rejected]]:
     """Typed rows of one report day, each carrying `report_date`; bad rows as `Rejected`."""
     converted: list[Row] = []
@@ -426,6 +498,8 @@ def report_rows(
             check_required(row, report.table)
             out: Row = {name: convert_value(value, report_kind(report, name), name, time)
                         for name, value in row.items() if name not in SECRET_FIELDS}
+            if check is not None:
+                check(out)
         except BadRowError as error:
             found = rejected_row(report.table.name, row, key_fields, error)
             key = f"{report_date.isoformat()}|{found.key}" if found.key else None

@@ -53,7 +53,7 @@ def test_one_bad_message_in_5000_conversations_costs_that_message(
     assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages - 1
     [kept] = warehouse.rows("rejected_rows", "table_name, conversationid, reason")
     assert kept == {"table_name": "messages", "conversationid": broken,
-                    "reason": "LiveAgent sent a malformed datetime: '0'"}
+                    "reason": "LiveAgent sent a malformed datetime in 'datecreated': '0'"}
     fake.faults.clear()
     assert run_cli("--resources", "conversations") == 0  # its messages are read again
     assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from liveagent_fake.models import Account
@@ -118,3 +120,20 @@ def test_a_fresh_machine_restores_state_from_the_warehouse(
     (listing,) = fake.log.select(path="/api/conversations$")
     assert listing.params["datechanged"].startswith("gte:2025-10-09")
     assert fake.log.select(path="/messages$") == []
+
+
+def test_loaded_packages_are_kept_only_as_many_as_asked(
+    run_cli, configured: Path, account: Account
+) -> None:
+    loaded = configured / "pipelines"
+
+    def packages() -> list[Path]:
+        return [p for p in loaded.glob("*/load/loaded/*") if p.is_dir()]
+
+    for _ in range(5):
+        account.clock.advance(60)
+        assert run_cli("--resources", "tags") == 0
+    assert len(packages()) == 3  # the default
+    assert run_cli("--resources", "tags", "--keep-load-packages", "0") == 0
+    assert packages() == []
+    assert run_cli("--resources", "tags") == 0 and len(packages()) == 1

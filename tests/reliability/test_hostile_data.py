@@ -55,7 +55,7 @@ def rejected(warehouse: Warehouse) -> list[dict]:
     (first_row(lambda r: r.pop("conversationid")),
      "LiveAgent sent a conversations row without 'conversationid'", False),
     (first_row(lambda r: r.__setitem__("datecreated", "09/10/2025")),
-     "LiveAgent sent a malformed datetime: '09/10/2025'", True),
+     "LiveAgent sent a malformed datetime in 'datecreated': '09/10/2025'", True),
 ])
 def test_a_bad_row_costs_that_row_and_is_read_again_until_it_loads(
     run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse, capsys, change,
@@ -158,3 +158,30 @@ def test_new_fields_are_columns_and_a_type_change_costs_the_row(
     assert warehouse.scalar("SELECT status FROM {ds}.conversations WHERE conversationid = "
                             f"'{changed}'") == "R"
     assert rejected(warehouse) == []
+
+
+def test_fields_whose_column_names_collide_keep_both_values(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse, capsys
+) -> None:
+    def twins(row: dict) -> None:
+        row.update(Status="shouted", newAnswerAvgTime=5, new_answer_avg_time=6)
+
+    fake.faults.add("mutate", path="/api/conversations$", times=1, transform=every_row(twins))
+    assert run(run_cli, capsys)[0] == 0
+    row = warehouse.rows("conversations", "status, status_2, new_answer_avg_time, "
+                         "new_answer_avg_time_2",
+                         f"WHERE conversationid = '{account.conversation_id(0)}'")[0]
+    assert row == {"status": account.record(0).status, "status_2": "shouted",
+                   "new_answer_avg_time": 6, "new_answer_avg_time_2": 5}
+
+
+def test_mysql_zero_dates_load_as_null(
+    run_cli, fake: FakeLiveAgent, account: Account, warehouse: Warehouse, capsys
+) -> None:
+    fake.faults.add("mutate", path="/api/conversations$", times=1, transform=first_row(
+        lambda r: r.update(datedue="0000-00-00 00:00:00", datecreated="0000-00-00")))
+    assert run(run_cli, capsys)[0] == 0
+    row = warehouse.rows("conversations", "datedue, datecreated",
+                         f"WHERE conversationid = '{account.conversation_id(0)}'")[0]
+    assert row == {"datedue": None, "datecreated": None}
+    assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120

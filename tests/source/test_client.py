@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 
 import pytest
 
@@ -15,10 +16,13 @@ from sources.liveagent.exceptions import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    RefusedError,
     RequestError,
     UnavailableError,
 )
 from sources.liveagent.paginators import AnchoredOffsetPaginator, CursorPaginator
+from sources.liveagent.reading import Reading
+from sources.liveagent.transforms import AccountTime
 from tests.support import make_account
 
 
@@ -197,6 +201,36 @@ def test_rate_limit_stays_inside_a_strict_server_bucket(fake: FakeLiveAgent) -> 
         list(pool.map(lambda _: client.get("tags"), range(100)))
     statuses = [entry.status for entry in fake.log.entries()]
     assert len(statuses) == 100 and set(statuses) == {200}
+
+
+class TestIdsInUrls:
+    @pytest.mark.parametrize("weird, path", [
+        ("a/b", "a%2Fb"), ("a?b=1", "a%3Fb%3D1"), ("a#b", "a%23b"), ("50%", "50%25"),
+        ("a b+c", "a%20b%2Bc"), ("a..b", "a..b"),
+    ])
+    def test_each_id_is_one_encoded_path_segment(self, fake: FakeLiveAgent, weird: str,
+                                                 path: str) -> None:
+        reading = Reading(client_for(fake), AccountTime("GMT"), datetime.now(timezone.utc))
+        assert reading.get_if_exists("conversations", weird, "messages") is None  # 404
+        [entry] = fake.log.entries()
+        assert entry.path == f"/api/conversations/{path}/messages"
+
+    @pytest.mark.parametrize("dots", [".", ".."])
+    def test_an_id_no_url_can_carry_is_refused(self, fake: FakeLiveAgent, dots: str) -> None:
+        reading = Reading(client_for(fake), AccountTime("GMT"), datetime.now(timezone.utc))
+        with pytest.raises(RefusedError, match="no URL path can carry"):
+            reading.get_if_exists("conversations", dots, "messages")
+        assert fake.log.total == 0
+
+
+def test_an_answer_trickled_a_byte_at_a_time_times_out_and_is_retried(
+        fake: FakeLiveAgent) -> None:
+    client = client_for(fake, timeout=1, attempts=2)
+    fake.faults.add("trickle", path="/api/tags$", delay=0.05, times=1)  # ~10 s for the body
+    started = time.monotonic()
+    assert client.get("tags")["tags"]
+    assert time.monotonic() - started < 4
+    assert [e.status for e in fake.log.entries()] == [200, 200]
 
 
 class TestFirstContact:

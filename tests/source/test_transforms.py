@@ -186,7 +186,7 @@ class TestMessagesAsTheReferenceShowsThem:
         assert [m["messageid"] for m in read.messages] == ["ok"]
         [rejected] = read.rejected
         assert (rejected.table, rejected.key) == ("messages", "c1|bad")
-        assert "malformed datetime: '03/04/2012'" in rejected.reason
+        assert "malformed datetime in 'datecreated': '03/04/2012'" in rejected.reason
         assert rejected.raw == {"messageid": "bad", "datecreated": "03/04/2012"}
 
 
@@ -226,7 +226,7 @@ def test_convert_each_keeps_bad_rows_apart_with_their_reason() -> None:
         CONVERSATIONS, BRATISLAVA)
     assert [r["conversationid"] for r in rows] == ["a"]
     assert [(r.key, r.reason.split(":")[0]) for r in rejected] == [
-        ("b", "LiveAgent sent a malformed datetime"),
+        ("b", "LiveAgent sent a malformed datetime in 'datechanged'"),
         (None, "LiveAgent sent a conversations row without 'conversationid'"),
         (None, "LiveAgent sent str where a conversations row belongs")]
     assert rejected[0].raw == {"conversationid": "b", "datechanged": "yesterday"}  # no apikey
