@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from . import dataset as ds
 from .clock import Clock
+from .directory import Directory
 from .exceptions import BadRequest, NotFound
 from .ids import BASE62, codec
 from .realworld import RealWorld
@@ -50,7 +51,12 @@ class ConversationFilter:
 
 
 class Account:
-    """A LiveAgent account: entities, conversations, and the writes a user can make."""
+    """A LiveAgent account: entities, conversations, and the writes a user can make.
+
+    `entities` holds every entity the account was generated with, for good: records index
+    into its lists. What exists now, as the API lists it, is `directory` (tags(), agents(),
+    customer_groups(), knowledgebases(), kb_entries(), company_indexes()).
+    """
 
     def __init__(
         self,
@@ -75,12 +81,12 @@ class Account:
         self.codecs = ds.Codecs.for_seed(self.config.seed)
         self._cursor_codec = codec(BASE62, 10, self.config.seed, 9)
         self.entities = ds.build_entities(self.config, self.start, self.end)
+        self.directory = Directory(self.entities, self.config, self.codecs, self.start)
         self._tag_index = {t.id: n for n, t in enumerate(self.entities.tags)}
         self.deleted_tag_ids = self._make_deleted_tag_ids()
         self._mutated: dict[int, ds.Conversation] = {}
         self._cache: OrderedDict[int, ds.Conversation] = OrderedDict()
         self._next_serial = ds.GENERATED_SERIAL_LIMIT
-        self._companies: dict[int, ds.Company] = {}
         self._build_columns()
 
     # -- columns ---------------------------------------------------------------------------
@@ -216,12 +222,12 @@ class Account:
         return ds.make_customer(self.codecs, self.config.seed, owner)
 
     def agent(self, identifier: str) -> ds.Agent:
-        for agent in self.entities.agents:
-            if identifier in (agent.userid, agent.email):
-                return agent
-        raise NotFound(f"Agent '{identifier}' not found")
+        """An existing agent by userid or e-mail; 404 when there is none (or it was removed)."""
+        return self.directory.agent(identifier)
 
     def is_agent(self, userid: str) -> bool:
+        """Whether `userid` wrote as an agent: the system user and every agent the account had,
+        removed ones too (their past messages stay agents' messages)."""
         return userid == SYSTEM_USERID or any(a.userid == userid for a in self.entities.agents)
 
     # -- queries ---------------------------------------------------------------------------
@@ -401,24 +407,18 @@ class Account:
             day += timedelta(days=1)
 
     def company(self, index: int) -> ds.Company:
-        if index not in self._companies:
-            self._companies[index] = ds.make_company(self.codecs, self.config, self.start, index)
-        return self._companies[index]
+        return self.directory.company(index)
 
-    def company_indexes(self) -> range:
-        return range(self.config.company_count)
+    def company_indexes(self) -> list[int]:
+        """Indexes of the companies that exist (removed ones left out)."""
+        return self.directory.company_indexes()
 
     def find_company(self, company_id: str) -> ds.Company:
-        index = self.codecs.company.decode(company_id)
-        if index is None or index >= self.config.company_count:
-            raise NotFound(f"Company '{company_id}' not found")
-        return self.company(index)
+        return self.directory.find_company(company_id)
 
     def find_tag(self, tag_id: str | None = None, name: str | None = None) -> int:
-        for n, tag in enumerate(self.entities.tags):
-            if (tag_id is not None and tag.id == tag_id) or (name is not None and tag.name == name):
-                return n
-        raise NotFound(f"Tag '{tag_id if tag_id is not None else name}' not found")
+        """Index (in `entities.tags`) of an existing tag by id or name; 404 when there is none."""
+        return self.directory.find_tag(tag_id, name)
 
     # -- writes (the HTTP write endpoints and tests both use these) ------------------------
     def _serial(self) -> int:
@@ -546,9 +546,7 @@ class Account:
         self, entry_id: int, title: str | None = None, at: int | None = None
     ) -> None:
         with self.lock:
-            entry = next((e for e in self.entities.kb_entries if e.kb_entry_id == entry_id), None)
-            if entry is None:
-                raise NotFound(f"Knowledgebase entry '{entry_id}' not found")
+            entry = self.directory.find_kb_entry(entry_id)
             entry.changed = self.clock.now() if at is None else at
             if title is not None:
                 entry.title = title

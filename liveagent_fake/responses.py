@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from . import dataset as ds
 from . import paging
 from . import params as p
-from .exceptions import NotFound
 from .models import API_STATUSES, Account, ConversationFilter
 from .reports import report
 
@@ -217,8 +216,8 @@ def put_status(account: Account, req: Request) -> dict:
 
 def get_conversation_tags(account: Account, req: Request) -> dict:
     conv = account.record(account.find_conversation(req.args["conversation"]))
-    tags = account.entities.tags
-    return {"tags": [{"id": tags[t].id, "name": tags[t].name} for t in conv.tags]}
+    tags = account.directory.existing_tags(conv.tags)
+    return {"tags": [{"id": t.id, "name": t.name} for t in tags]}
 
 
 def post_conversation_tag(account: Account, req: Request) -> dict:
@@ -258,7 +257,7 @@ def get_company(account: Account, req: Request) -> dict:
 
 
 def list_tags(account: Account, req: Request) -> dict:
-    return {"tags": [{"id": t.id, "name": t.name} for t in account.entities.tags]}
+    return {"tags": [{"id": t.id, "name": t.name} for t in account.directory.tags()]}
 
 
 def get_tag(account: Account, req: Request) -> dict:
@@ -268,20 +267,19 @@ def get_tag(account: Account, req: Request) -> dict:
 
 
 def list_customer_groups(account: Account, req: Request) -> dict:
-    return {"groups": [{"id": g.id, "name": g.name} for g in account.entities.customer_groups]}
+    groups = account.directory.customer_groups()
+    return {"groups": [{"id": g.id, "name": g.name} for g in groups]}
 
 
 def get_customer_group(account: Account, req: Request) -> dict:
-    for group in account.entities.customer_groups:
-        if group.id == req.args["group"]:
-            return {"id": group.id, "name": group.name, "color": group.color,
-                    "bg_color": group.bg_color}
-    raise NotFound(f"Customers group '{req.args['group']}' not found")
+    group = account.entities.customer_groups[account.directory.find_customer_group(
+        req.args["group"])]
+    return {"id": group.id, "name": group.name, "color": group.color, "bg_color": group.bg_color}
 
 
 def list_suggestion_categories(account: Account, req: Request) -> dict:
     """Suggestion categories are the knowledge base's 'G' entries."""
-    entries = account.entities.kb_entries
+    entries = account.directory.kb_entries()
     return {"suggestioncategories": [
         {"id": str(e.kb_entry_id), "title": e.title, "path": f"{_kb_name(account, e)} / {e.title}"}
         for e in entries if e.rtype == "G"
@@ -294,7 +292,7 @@ def _kb_name(account: Account, entry: ds.KbEntry) -> str:
 
 # -- knowledge base --------------------------------------------------------------------------
 def list_knowledgebases(account: Account, req: Request) -> dict:
-    rows = [{"kb_id": kb, "name": name} for kb, name in account.entities.knowledgebases]
+    rows = [{"kb_id": kb, "name": name} for kb, name in account.directory.knowledgebases()]
     return {"knowledgebases": paging.KNOWLEDGEBASES.page(req.params, rows)}
 
 
@@ -321,7 +319,7 @@ def _kb_select(
     kb_id, tree_path = p.optional(params, "kb_id"), p.optional(params, "tree_path")
     parent, entry_id = p.optional(params, parent_param), p.optional(params, id_param)
     selected = []
-    for entry in account.entities.kb_entries:  # ordered by kb_entry_id
+    for entry in account.directory.kb_entries():  # ordered by kb_entry_id
         if kb_id is not None and entry.kb_id != kb_id:
             continue
         if tree_path is not None and not (entry.treepath + "|").startswith(tree_path):
@@ -348,7 +346,7 @@ def online_agents(account: Account, req: Request) -> dict:
             "presetStatus": a.preset_status,
             "onlineStatus": a.preset_status if a.index in online else "F",
         }
-        for a in account.entities.agents
+        for a in account.directory.agents()
     ]}
 
 
