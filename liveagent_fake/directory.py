@@ -46,6 +46,9 @@ class Directory:
         """The tags at `indexes` that were not deleted (the join with the tag table)."""
         return [self.entities.tags[n] for n in indexes if n not in self._deleted_tags]
 
+    def delete_tag(self, tag_id: str) -> None:
+        self._deleted_tags.add(self.find_tag(tag_id=tag_id))
+
     # -- agents ------------------------------------------------------------------------------
     def agents(self) -> list[ds.Agent]:
         return [a for a in self.entities.agents if a.index not in self._removed_agents]
@@ -57,6 +60,25 @@ class Directory:
                 return agent
         raise NotFound(f"Agent '{identifier}' not found")
 
+    def remove_agent(self, identifier: str, at: int) -> None:
+        self._removed_agents[self.agent(identifier).index] = at
+
+    def online(self, sessions: list[ds.Session]) -> list[ds.Session]:
+        """`sessions` without what a removed agent would have had after its removal: a session
+        running then ends then, a later one never was."""
+        kept = []
+        for session in sessions:
+            removed = self._removed_agents.get(session.agent)
+            if removed is None or session.end <= removed:
+                kept.append(session)
+            elif session.start < removed:
+                kept.append(ds.Session(session.id, session.agent, session.department,
+                                       session.start, removed))
+        return kept
+
+    def is_removed_agent(self, index: int) -> bool:
+        return index in self._removed_agents
+
     # -- customer groups and companies ----------------------------------------------------------
     def customer_groups(self) -> list[ds.CustomerGroup]:
         return [g for n, g in enumerate(self.entities.customer_groups)
@@ -67,6 +89,14 @@ class Directory:
             if n not in self._deleted_groups and group.id == group_id:
                 return n
         raise NotFound(f"Customers group '{group_id}' not found")
+
+    def delete_customer_group(self, group_id: str) -> None:
+        """The group leaves every company that was in it (those materialised so far here, the
+        others when they are)."""
+        gone = self.find_customer_group(group_id)
+        self._deleted_groups.add(gone)
+        for company in self._companies.values():
+            company.groups = [g for g in company.groups if g != gone]
 
     def company(self, index: int) -> ds.Company:
         """Company `index`, materialised on first use (without deleted groups) and kept."""
@@ -86,6 +116,9 @@ class Directory:
             raise NotFound(f"Company '{company_id}' not found")
         return self.company(index)
 
+    def remove_company(self, company_id: str) -> None:
+        self._removed_companies.add(self.find_company(company_id).index)
+
     # -- knowledge base ----------------------------------------------------------------------
     def knowledgebases(self) -> list[tuple[str, str]]:
         return [kb for kb in self.entities.knowledgebases if kb[0] not in self._removed_kbs]
@@ -100,3 +133,16 @@ class Directory:
             if str(entry.kb_entry_id) == str(entry_id):
                 return entry
         raise NotFound(f"Knowledgebase entry '{entry_id}' not found")
+
+    def delete_kb_entry(self, entry_id: int | str) -> list[int]:
+        """Deletes the entry and the entries under it; returns their kb_entry_ids."""
+        top = str(self.find_kb_entry(entry_id).kb_entry_id)
+        gone = [e.kb_entry_id for e in self.kb_entries()
+                if str(e.kb_entry_id) == top or top in e.treepath.split("|")]
+        self._deleted_entries.update(gone)
+        return gone
+
+    def remove_knowledgebase(self, kb_id: str) -> None:
+        if kb_id not in {kb for kb, _ in self.knowledgebases()}:
+            raise NotFound(f"Knowledgebase '{kb_id}' not found")
+        self._removed_kbs.add(kb_id)

@@ -392,7 +392,8 @@ class Account:
         return max(0, answered - bisect.bisect_right(self._resolved_sorted, ts))
 
     def sessions(self, low: int, high: int) -> list[ds.Session]:
-        """Agents' online sessions overlapping [low, high] that have started by now."""
+        """Agents' online sessions overlapping [low, high] that have started by now (a removed
+        agent's only until its removal)."""
         now = self.clock.now()
         found: list[ds.Session] = []
         day = self.time.local(low).date() - timedelta(days=1)
@@ -400,8 +401,9 @@ class Account:
             day_start = self.time.timestamp(datetime(day.year, day.month, day.day))
             if day_start > min(high, now):
                 return found
-            for session in ds.sessions_for_day(self.config, self.entities, day_start,
-                                                day.weekday()):
+            day_sessions = ds.sessions_for_day(self.config, self.entities, day_start,
+                                               day.weekday())
+            for session in self.directory.online(day_sessions):
                 if session.start <= min(high, now) and session.end >= low:
                     found.append(session)
             day += timedelta(days=1)
@@ -498,6 +500,14 @@ class Account:
             conv.status = "X"
             self._touch(conv, at)
 
+    def purge_conversation(self, ref: str, at: int | None = None) -> None:
+        """Deletes the conversation until it is purged: twice, or once when it is in the trash
+        already (the trash step moves `datechanged`, as `delete_conversation` does)."""
+        with self.lock:
+            if self.record(self.find_conversation(ref)).status != "X":
+                self.delete_conversation(ref, at)
+            self.delete_conversation(ref, at)
+
     def tag_conversation(
         self, ref: str, tag_id: str | None = None, name: str | None = None, add: bool = True,
         at: int | None = None,
@@ -554,3 +564,46 @@ class Account:
     def rename_company(self, company_id: str, name: str) -> None:
         with self.lock:
             self.find_company(company_id).name = name
+
+    # -- deletes (DELETE /tags, /customersgroups, /knowledgebase/entries) and removals ---------
+    def delete_tag(self, tag_id: str) -> None:
+        """The tag leaves GET /tags, GET /tags/{id} (404) and GET /conversations/{id}/tags.
+        Conversations that carried it keep its id in their `tags` field, dangling, and their
+        `datechanged` does not move: what RealWorld.dangling_tags shows real accounts doing."""
+        with self.lock:
+            self.directory.delete_tag(tag_id)
+
+    def delete_customer_group(self, group_id: str) -> None:
+        """The group leaves GET /customersgroups, GET /customersgroups/{id} (404) and the
+        `groups` of every company that was in it (companies have no datechanged to move)."""
+        with self.lock:
+            self.directory.delete_customer_group(group_id)
+
+    def delete_kb_entry(self, entry_id: int | str) -> list[int]:
+        """Deletes the knowledge-base entry outright, with the entries under it (a category's
+        articles, a forum's topics, a suggestion category's suggestions): they leave
+        GET /knowledgebase/entries and /articles, and a suggestion category ('G') leaves
+        GET /suggestioncategories. The `deleted` flag of other entries stays as it is.
+        Returns the kb_entry_ids deleted."""
+        with self.lock:
+            return self.directory.delete_kb_entry(entry_id)
+
+    def remove_company(self, company_id: str) -> None:
+        """The company leaves GET /companies; GET /companies/{id} answers 404 (no API v1
+        endpoint deletes companies; tests use this)."""
+        with self.lock:
+            self.directory.remove_company(company_id)
+
+    def remove_agent(self, agent_userid: str, at: int | None = None) -> None:
+        """The agent (userid or e-mail) leaves GET /onlinestatus/agents; GET /agents/{id}, and
+        writes naming it, answer 404. History stays: its messages keep its userid (and count as
+        an agent's), conversations assigned to it keep `assignedto` and `datechanged`; its
+        online session running at `at` (default now) ends then and it has none later."""
+        with self.lock:
+            self.directory.remove_agent(agent_userid, self.clock.now() if at is None else at)
+
+    def remove_knowledgebase(self, kb_id: str) -> None:
+        """The knowledge base leaves GET /knowledgebase/knowledgebases; its entries leave the
+        entry listings and GET /suggestioncategories."""
+        with self.lock:
+            self.directory.remove_knowledgebase(kb_id)

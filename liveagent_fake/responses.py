@@ -277,6 +277,16 @@ def get_customer_group(account: Account, req: Request) -> dict:
     return {"id": group.id, "name": group.name, "color": group.color, "bg_color": group.bg_color}
 
 
+def delete_tag(account: Account, req: Request) -> dict:
+    account.delete_tag(req.args["tag"])
+    return OK
+
+
+def delete_customer_group(account: Account, req: Request) -> dict:
+    account.delete_customer_group(req.args["group"])
+    return OK
+
+
 def list_suggestion_categories(account: Account, req: Request) -> dict:
     """Suggestion categories are the knowledge base's 'G' entries."""
     entries = account.directory.kb_entries()
@@ -332,6 +342,11 @@ def _kb_select(
             continue
         selected.append(entry)
     return selected
+
+
+def delete_kb_entry(account: Account, req: Request) -> dict:
+    account.delete_kb_entry(req.args["entry"])
+    return OK
 
 
 # -- agents, status, application, reports ----------------------------------------------------

@@ -32,14 +32,17 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", _CONVERSATION + "/tags", r.delete_conversation_tag),
     ("GET", "/api/customersgroups", r.list_customer_groups),
     ("GET", "/api/customersgroups/" + _ID.format("group"), r.get_customer_group),
+    ("DELETE", "/api/customersgroups/" + _ID.format("group"), r.delete_customer_group),
     ("GET", "/api/knowledgebase/knowledgebases", r.list_knowledgebases),
     ("GET", "/api/knowledgebase/entries", r.list_kb_entries),
+    ("DELETE", "/api/knowledgebase/entries/" + _ID.format("entry"), r.delete_kb_entry),
     ("GET", "/api/knowledgebase/articles", r.list_kb_articles),
     ("GET", "/api/onlinestatus/agents", r.online_agents),
     ("GET", "/api/reports/" + _REPORT, r.get_report),
     ("GET", "/api/suggestioncategories", r.list_suggestion_categories),
     ("GET", "/api/tags", r.list_tags),
     ("GET", "/api/tags/" + _ID.format("tag"), r.get_tag),
+    ("DELETE", "/api/tags/" + _ID.format("tag"), r.delete_tag),
 ]
 
 _COMPILED = [(method, re.compile(pattern + "/?"), handler) for method, pattern, handler in ROUTES]

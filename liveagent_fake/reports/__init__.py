@@ -38,13 +38,14 @@ Dimensions
                  go to the writer of the resolve group holding them; created_tickets and
                  newAnswerAvgTime/firstResolveAvgTime go to the assigned agent and to the author
                  of the first answer/resolve respectively. One row per agent (the system user
-                 has none), ordered by first name, last name, id.
+                 has none), ordered by first name, last name, id; a removed agent only where it
+                 has figures in the window.
     departments  the conversation's department; one row per department, by name then id.
     channels     the conversation's channel; id = 1-based position in dataset.CHANNEL_TYPES,
                  one row per channel of dataset.CHANNEL_WEIGHTS (plus any other channel with
                  figures), ordered by id.
     tags         every tag currently on the conversation (a conversation with two tags counts
-                 in both rows); one row per tag, by name then id.
+                 in both rows); one row per existing tag, by name then id.
     performance  time buckets of `group_by` (hour, day (default), week from Monday, month) in
                  the account time zone, clipped to the window, one row per bucket, empty ones
                  too. `datetime` is the (clipped) bucket start, a date except for hour buckets;
@@ -73,6 +74,15 @@ Ticket reports
     agentsavailability one row per online session overlapping the window, ordered by start;
                        hours_online is the session's length up to now; to_date is "now" while the
                        session runs. Filters: departmentid (the session's), agentid.
+
+Deleted and removed entities
+    Reports count what happened, so the events of a removed agent (Account.remove_agent) stay
+    in every figure and in past rows: its agents row where it has figures in the window, its
+    agentsavailability sessions up to its removal (one running then ends then; none later),
+    its slots in load, its assignments in slalog. A deleted tag has no tags row at all: the
+    row names the tag, and like GET /conversations/{id}/tags it joins the tag table, though
+    conversations keep the dangling id. Customer groups, companies and the knowledge base are
+    in no report.
 
 Unknown filter values match nothing. `columns` (where documented) keeps the listed columns in
 the documented order (an unknown one answers 400); `limitcount`/`limitfrom` page the rows.

@@ -199,6 +199,9 @@ def agents_report(account: Account, params: Params) -> list[Row]:
     worktime = worktime_minutes(account, window)
     rows = []
     for agent in sorted(agents, key=lambda a: (a.firstname, a.lastname, a.userid)):
+        if account.directory.is_removed_agent(agent.index) and agent.userid not in tallies \
+                and not worktime.get(agent.index):
+            continue  # a removed agent keeps a row only where it has figures
         identity: Row = {"id": agent.userid, "contactid": agent.contactid,
                          "firstname": agent.firstname, "lastname": agent.lastname}
         values = metrics(_tally(tallies, agent.userid), worktime.get(agent.index, 0))
@@ -233,7 +236,9 @@ def channels_report(account: Account, params: Params) -> list[Row]:
 def tags_report(account: Account, params: Params) -> list[Row]:
     window = required_window(account, params)
     tallies = Scan(account, window, lambda conv, actor, ts: conv.tags).run()
-    tags = sorted(enumerate(account.entities.tags), key=lambda item: (item[1].name, item[1].id))
+    existing = {tag.id for tag in account.directory.tags()}  # a deleted tag has no row
+    tags = sorted(((n, tag) for n, tag in enumerate(account.entities.tags) if tag.id in existing),
+                  key=lambda item: (item[1].name, item[1].id))
     return [build_row(TAG_COLUMNS, {"id": tag.id, "tagName": tag.name}, metrics(_tally(tallies, n)))
             for n, tag in tags]
 
