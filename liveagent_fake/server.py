@@ -50,32 +50,36 @@ MAX_PATH_KEYS = 200  # other paths beyond this many distinct ones count as "othe
 
 
 class RequestStats:
-    """Running totals for `GET /_fake/stats`: requests by status and by grouped path."""
+    """Running totals for `GET /_fake/stats`: requests by method, by status and by grouped
+    path."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.total = 0
+        self.by_method: Counter[str] = Counter()
         self.by_status: Counter[int] = Counter()
         self.by_path: Counter[str] = Counter()
 
-    def add(self, path: str, status: int) -> None:
+    def add(self, method: str, path: str, status: int) -> None:
         name = next((n for pattern, n in GROUPED_PATHS if pattern.fullmatch(path)), path)
         with self._lock:
             if name not in self.by_path and len(self.by_path) >= MAX_PATH_KEYS:
                 name = "other"
             self.total += 1
+            self.by_method[method] += 1
             self.by_status[status] += 1
             self.by_path[name] += 1
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"total": self.total,
+            return {"total": self.total, "by_method": dict(sorted(self.by_method.items())),
                     "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
                     "by_path": dict(sorted(self.by_path.items()))}
 
     def reset(self) -> None:
         with self._lock:
             self.total = 0
+            self.by_method.clear()
             self.by_status.clear()
             self.by_path.clear()
 
@@ -230,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
         logged = {k: v for k, v in params.items() if k != "apikey"}
         fake.log.add(LoggedRequest(method, path, logged, status, started,
                                    time.monotonic() - clock, rule.kind if rule else None))
-        fake.stats.add(path, status)
+        fake.stats.add(method, path, status)
 
     def _serve_stats(self, fake: FakeLiveAgent, method: str, path: str) -> None:
         """The fake's own counters: before faults, throttle and auth, and not counted."""

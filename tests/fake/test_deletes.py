@@ -332,3 +332,18 @@ def test_each_delete_waits_for_the_account_lock(account: Account, which: int) ->
     delete.join(timeout=5)
     assert not delete.is_alive() and errors == []
 
+
+def test_deletes_are_logged_and_counted(api: Api, account: Account) -> None:
+    tag, group = account.entities.tags[0].id, account.entities.customer_groups[0].id
+    paths = [f"/api/tags/{tag}", f"/api/customersgroups/{group}", "/api/knowledgebase/entries/3",
+             f"/api/tags/{tag}"]
+    for path in paths:
+        api.call("DELETE", path)
+    api.get("/api/tags")
+    logged = [(e.method, e.path, e.status) for e in api.fake.log.select(method="DELETE")]
+    statuses = (200, 200, 200, 404)
+    assert logged == [("DELETE", p, s) for p, s in zip(paths, statuses, strict=True)]
+    stats = api.session.get(api.fake.url + "/_fake/stats", timeout=10).json()
+    assert stats["by_method"] == {"DELETE": 4, "GET": 1}
+    assert stats["by_status"] == {"200": 4, "404": 1}
+    assert stats["by_path"][f"/api/tags/{tag}"] == 2

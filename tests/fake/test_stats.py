@@ -26,6 +26,7 @@ class TestStats:
         api.session.get(api.fake.url + "/api/tags", params={"apikey": "wrong"}, timeout=10)
         assert stats(api) == {
             "total": 9,
+            "by_method": {"GET": 9},
             "by_status": {"200": 7, "401": 1, "404": 1},
             "by_path": {
                 "/api/companies": 1, "/api/conversations": 1, "/api/onlinestatus/agents": 1,
@@ -47,7 +48,7 @@ class TestStats:
         api.get("/api/tags")
         response = api.session.post(api.fake.url + "/_fake/stats/reset", timeout=10)
         assert response.status_code == 200
-        assert stats(api) == {"total": 0, "by_status": {}, "by_path": {}}
+        assert stats(api) == {"total": 0, "by_method": {}, "by_status": {}, "by_path": {}}
         api.get("/api/tags")
         assert stats(api)["by_path"] == {"/api/tags": 1}
         assert len(api.fake.log.entries()) == 2  # the request log is not the stats' to clear
