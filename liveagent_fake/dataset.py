@@ -248,6 +248,9 @@ def short_id(rng: random.Random, length: int) -> str:
 
 @dataclass
 class Entities:
+    """Every entity the account was generated with; the lists never shrink, since records
+    index into them. Deletions are recorded in `directory.Directory`."""
+
     departments: list[Department] = field(default_factory=list)
     agents: list[Agent] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
