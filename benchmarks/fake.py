@@ -110,6 +110,11 @@ class FakeProcess:
                                     timeout=60)
         response.raise_for_status()
 
+    def delete(self, path: str) -> None:
+        response = self.session.delete(f"{self.url}/api/{path}", params={"apikey": API_KEY},
+                                       timeout=60)
+        response.raise_for_status()
+
     def conversation_ids(self, **filters: Any) -> list[str]:
         """Every conversation id (matching `filters`), following the per-row cursor."""
         ids: list[str] = []

@@ -16,6 +16,10 @@
   days from the fake (`report_pages`), or taken as one per day (`one_page_per_day`) where a
   report never reaches 1000 rows a day.
 
+- deletes (the API lists none): once per account day after KB entries were loaded, every
+  entry (`kb_reconciliation`, pages of 500); and every `reconcile_days` or on demand, every
+  conversation id (`conversation_ids`, pages of 1000)
+
 Re-reads a connector does by policy (report lookback days, periodic detail refreshes) are not
 forced by the API: they show up as excess, by path.
 """
@@ -117,10 +121,12 @@ def _report_rows(fake: FakeProcess, name: str, key: str, day: date) -> int:
 def minimal_requests(
     directories: Directories, reports: Counter[str], *, conversations: int, kb_entries: int,
     before: Directories | None = None, company_details: bool = True,
+    kb_reconciliation: bool = False, conversation_ids: int | None = None,
 ) -> Counter[str]:
     """By path group: the requests a run cannot avoid that reads `conversations` new or
     changed conversations, `kb_entries` changed KB entries and the `reports` pages, after a
-    run that saw the directories `before` (None: a first run)."""
+    run that saw the directories `before` (None: a first run); with `kb_reconciliation`, every
+    KB entry listed to find deletes; with `conversation_ids`, that many conversation ids."""
     companies, agents = directories.changed_since(before)
     need: Counter[str] = Counter({
         "/api/application/status": 1,
@@ -136,6 +142,10 @@ def minimal_requests(
         "/api/customersgroups": 1,
         "/api/suggestioncategories": 1,
     })
+    if kb_reconciliation:
+        need["/api/knowledgebase/entries"] += pages(directories.kb_entries, KB_PAGE)
+    if conversation_ids is not None:
+        need["/api/conversations"] += pages(conversation_ids, CONVERSATIONS_PAGE)
     need.update(reports)
     return +need
 

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from .common import ROOT, Context, Figure, ScenarioResult, say
-from .scenarios import concurrency, efficiency, nothing_changed, saturation, throughput
+from .scenarios import (
+    concurrency,
+    efficiency,
+    nothing_changed,
+    reconciliation,
+    saturation,
+    throughput,
+)
 
 Scenario = Callable[[Context], ScenarioResult]
 SCENARIOS: dict[str, Scenario] = {
@@ -32,6 +39,7 @@ SCENARIOS: dict[str, Scenario] = {
     "concurrency": concurrency.run,
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,
+    "reconciliation": reconciliation.run,
     "throughput": throughput.run,  # the long one last
 }
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"

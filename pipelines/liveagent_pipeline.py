@@ -71,6 +71,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                      help="last account-local day: a backfill that leaves incremental state as is")
     run.add_argument("--full-refresh", action="store_true",
                      help="drop this source's tables and state, then load everything again")
+    run.add_argument("--reconcile", action="store_true",
+                     help="list every conversation id now (not only on the weekly cadence) to "
+                     "find conversations purged from LiveAgent")
     run.add_argument("--keep-load-packages", type=int, default=DEFAULT_KEPT_LOAD_PACKAGES,
                      metavar="N", help="loaded packages kept in the pipelines directory for "
                      f"inspection (default {DEFAULT_KEPT_LOAD_PACKAGES}); older ones are deleted")
@@ -92,6 +95,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
+        reconcile=args.reconcile,
     )
 
 

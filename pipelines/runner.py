@@ -21,7 +21,12 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 from filelock import FileLock, Timeout
 
-from sources.liveagent import CONVERSATION_FAMILY, INTERNAL_RESOURCES, liveagent_source
+from sources.liveagent import (
+    CONVERSATION_FAMILY,
+    INTERNAL_RESOURCES,
+    SELECTED_WITH,
+    liveagent_source,
+)
 from sources.liveagent.client import process_metrics
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.settings import DEFAULT_MAX_WORKERS, REJECTED_ROWS
@@ -55,6 +60,7 @@ class RunOptions:
     full_refresh: bool = False
     pipelines_dir: str | None = None
     keep_load_packages: int = DEFAULT_KEPT_LOAD_PACKAGES  # loaded packages kept to inspect
+    reconcile: bool = False  # list every conversation id now to find purged ones
 
     @property
     def duckdb_file(self) -> Path:
@@ -101,6 +107,8 @@ def select_resources(source: DltSource, names: list[str]) -> list[str]:
         wanted.extend(CONVERSATION_FAMILY)
         if source.resources["conversation_details"].selected:
             wanted.append("conversation_details")
+    for name in list(wanted):
+        wanted.extend(SELECTED_WITH.get(name, ()))
     return list(dict.fromkeys(wanted))
 
 
@@ -192,7 +200,8 @@ def _run_locked(
         k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
     names, counts, loads = options.resources, Counter[str](), 0
     while True:  # a long backfill of conversations commits one chunk per load
-        source = liveagent_source(**dates, **source_options)
+        first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
+        source = liveagent_source(**dates, **first, **source_options)
         selected = select_resources(source, names)
         load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
                                       refresh=options.full_refresh and loads == 0)

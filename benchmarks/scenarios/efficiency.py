@@ -66,7 +66,8 @@ def run(context: Context) -> ScenarioResult:
         stats = fake.stats()
         # the full run closed every day before `today`
         minimal = minimal_requests(after, report_pages(fake, today, fake.today()),
-                                   conversations=CHANGED, kb_entries=0, before=before)
+                                   conversations=CHANGED, kb_entries=0, before=before,
+                                   kb_reconciliation=True)
         judge(result, "incremental", stats, minimal, incremental)
     result.details.update(directories=before.summary(), changed=CHANGED,
                           report_days=REPORT_DAYS, conversations_since_start=listed)

@@ -47,7 +47,7 @@ def run(context: Context) -> ScenarioResult:
     # would spend the fake's budget, and 100 conversations never make 1000 report rows a day
     reports = one_page_per_day((later - today).days + 1)
     minimal = minimal_requests(directories, reports, conversations=0, kb_entries=0,
-                               before=directories)
+                               before=directories, kb_reconciliation=True)
     wall = incremental.get("elapsed", incremental.get("wall", 0.0))
     ok = full["ok"] and incremental["ok"]
     result.add("runs succeeded", f"full={full['ok']} incremental={incremental['ok']}", "True",

@@ -20,12 +20,14 @@ from .conversations import (
     conversation_detail_fetches,
     conversation_detail_rows,
     conversation_messages,
+    conversation_reconciliation_resource,
     conversation_retries_resource,
     conversation_tag_rows,
     conversations,
     message_groups,
     messages,
 )
+from .deletions import Deletions
 from .directories import (
     agent_fetches,
     agent_list,
@@ -36,6 +38,7 @@ from .directories import (
     company_list,
     customer_groups,
     kb_entries,
+    kb_entry_deletions,
     knowledgebases,
     suggestion_categories,
     tags,
@@ -50,22 +53,28 @@ from .settings import (
     DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WORKERS,
+    DEFAULT_RECONCILE_DAYS,
     DEFAULT_REPORT_LOOKBACK_DAYS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_TIMEZONE,
+    DELETE_MODES,
     KB_ENTRIES,
     PERFORMANCE_GROUP_BY,
     Table,
 )
 from .transforms import UTC, AccountTime, dedup_columns, parse_start_date
 
-# feed other resources and load no table of their own (`conversation_retries` loads into the
-# family's tables and is selected with it)
+# feed other resources and load no table of their own (`conversation_retries` and
+# `conversation_reconciliation` load into the family's tables and are selected with it,
+# `kb_entry_deletions` with kb_entries)
 INTERNAL_RESOURCES = ("company_list", "company_fetches", "agent_list", "agent_fetches",
                       "conversation_messages", "conversation_detail_fetches",
-                      "conversation_retries")
-__all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "liveagent_source"]
+                      "conversation_retries", "conversation_reconciliation",
+                      "kb_entry_deletions")
+# resources that load into a table of another and go wherever it goes
+SELECTED_WITH = {"kb_entries": ("kb_entry_deletions",)}
+__all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "SELECTED_WITH", "liveagent_source"]
 
 
 def _selected(resource: DltResource, selected: bool) -> DltResource:
@@ -112,6 +121,9 @@ def liveagent_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     check_timezone: bool = True,
+    deletes: str = "mark",
+    reconcile_days: int = DEFAULT_RECONCILE_DAYS,
+    reconcile: bool = False,
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
@@ -122,6 +134,9 @@ def liveagent_source(
     time = AccountTime(timezone)
     start = parse_start_date(start_date, time)
     end = parse_start_date(end_date, time, exclusive_end=True)
+    if deletes not in DELETE_MODES:
+        raise ConfigurationError(f"sources.liveagent.deletes must be one of "
+                                 f"{', '.join(DELETE_MODES)}, got {deletes!r}")
     if performance_group_by not in PERFORMANCE_GROUP_BY:
         raise ConfigurationError(
             f"sources.liveagent.performance_group_by must be one of "
@@ -130,7 +145,7 @@ def liveagent_source(
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None)
     now = datetime.now(UTC)
-    reading = Reading(client, time, noticed_at=now)
+    reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0)))
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
     changed = conversations(reading, conversations_per_load,
                             datechanged=_changed_since(start, end, CONVERSATIONS))
@@ -145,12 +160,14 @@ def liveagent_source(
         fetched | message_groups(reading),
         fetched | messages,
         conversation_retries_resource(reading),
+        conversation_reconciliation_resource(reading, reconcile_days, reconcile),
         _selected(changed | conversation_detail_fetches(reading)
                   | conversation_detail_rows(reading), conversation_details),
         company_list(reading) | company_fetches(reading, company_details, details_refresh_days)
         | companies(reading),
         knowledgebases(reading),
         kb_entries(reading, datechanged=_changed_since(start, end, KB_ENTRIES)),
+        kb_entry_deletions(reading, reconcile),
         tags(reading),
         customer_groups(reading),
         suggestion_categories(reading),

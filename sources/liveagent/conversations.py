@@ -7,8 +7,8 @@ of the resource that found them, so every transformer here first lets such pages
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -45,9 +45,10 @@ from .transforms import (
     message_rows,
 )
 
-# resources of the family; `conversation_retries` reads again what earlier loads rejected
+# resources of the family; `conversation_retries` reads again what earlier loads rejected,
+# `conversation_reconciliation` finds purged conversations
 CONVERSATION_FAMILY = ("conversations", "conversation_tags", "message_groups", "messages",
-                       "conversation_retries")
+                       "conversation_retries", "conversation_reconciliation")
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged"))
@@ -132,8 +133,7 @@ def _loaded(reading: Reading, page: list[Row]) -> Iterator[Any]:
     yield page
 
 
-@dlt.transformer(name="conversation_tags", **rewritten_per_conversation(
-    CONVERSATION_TAGS, hard_delete=True))
+@dlt.transformer(name="conversation_tags", **rewritten_per_conversation(CONVERSATION_TAGS))
 def conversation_tag_rows(page: list[Row]) -> Iterator[list[Row]]:
     """Tags from each conversation's `tags` field: no extra request."""
     if not is_rejections(page):
@@ -268,9 +268,8 @@ def _forget(reading: Reading, conversationid: str) -> Iterator[Any]:
 def conversation_retries_resource(reading: Reading) -> DltResource:
     """`conversation_retries` with the hints of the family tables it writes besides its own."""
     resource = conversation_retries(reading)
-    for table, hard_delete in ((CONVERSATION_TAGS, True), (MESSAGE_GROUPS, False),
-                               (MESSAGES, False)):
-        table_variant(resource, rewritten_per_conversation(table, hard_delete))
+    for table in (CONVERSATION_TAGS, MESSAGE_GROUPS, MESSAGES):
+        table_variant(resource, rewritten_per_conversation(table))
     return resource
 
 
@@ -301,3 +300,59 @@ def conversation_detail_fetches(page: list[Row], reading: Reading) -> Any:
 @dlt.transformer(**merge_hints(CONVERSATION_DETAILS))
 def conversation_detail_rows(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
     yield from settle(reading, read)
+
+
+# the other key parts a row that removes a conversation's rows needs (deletes = "remove")
+_REMOVAL_KEYS = {CONVERSATION_TAGS.name: {"tag_id": ""},
+                 MESSAGE_GROUPS.name: {"messagegroupid": ""}, MESSAGES.name: {"messageid": ""}}
+RECONCILED_ON = "reconciled_on"
+
+
+@dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_reconciliation"))
+def conversation_reconciliation(reading: Reading, every_days: int, now: bool) -> Iterator[Any]:
+    """Conversations purged from LiveAgent's trash leave the listing without a trace a change
+    filter could show. Every `every_days` (or `now`), every conversation id is listed (cursor
+    paging, a request per 1,000: 1M conversations cost 1,000 requests, about 6 minutes at
+    180/min), and the conversations loaded before that are no longer listed are recorded as
+    deleted with their tags, message groups, messages and details. Nothing is recorded unless
+    the listing completed; a run that fails before its load repeats the reconciliation."""
+    state = dlt.current.resource_state()
+    today = reading.client.account_today(reading.time)
+    last = state.get(RECONCILED_ON)
+    if not now and last is not None and \
+            date.fromisoformat(last) > today - timedelta(days=every_days):
+        return
+    if reading.deletions.loaded.live_keys(CONVERSATIONS, "conversationid"):
+        pages = reading.client.paginate("conversations", "conversations",
+                                        CursorPaginator(CONVERSATIONS_PAGE_SIZE))
+        listed = {str(row["conversationid"]) for page in pages for row in page
+                  if isinstance(row, Mapping) and row.get("conversationid")}
+        gone = reading.deletions.gone(CONVERSATIONS, "conversationid", listed)
+        for start in range(0, len(gone), RECONCILE_BATCH):
+            yield from _record_deleted(reading, gone[start:start + RECONCILE_BATCH])
+    state[RECONCILED_ON] = today.isoformat()
+
+
+RECONCILE_BATCH = 500
+
+
+def _record_deleted(reading: Reading, gone: list[str]) -> Iterator[Any]:
+    deletions = reading.deletions
+    yield deletions.rows(CONVERSATIONS, "conversationid", gone)
+    for table in (CONVERSATION_TAGS, MESSAGE_GROUPS, MESSAGES, CONVERSATION_DETAILS):
+        rows = deletions.rows(table, "conversationid", gone, _REMOVAL_KEYS.get(table.name))
+        if rows:
+            yield dlt.mark.with_table_name(rows, table.name)
+    for conversationid in gone:
+        yield from _forget(reading, conversationid)
+
+
+def conversation_reconciliation_resource(reading: Reading, every_days: int, now: bool
+                                         ) -> DltResource:
+    """`conversation_reconciliation` with the hints of the family tables it writes."""
+    resource = conversation_reconciliation(reading, every_days, now)
+    for table in (CONVERSATION_TAGS, MESSAGE_GROUPS, MESSAGES):
+        table_variant(resource, rewritten_per_conversation(table))
+    details = merge_hints(CONVERSATION_DETAILS)
+    details.pop("name")
+    return table_variant(resource, details)

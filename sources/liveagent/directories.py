@@ -90,13 +90,15 @@ def _read_detailed_deferred(reading: Reading, table: Table, listed: Row, path: s
 def _fetch_details(reading: Reading, table: Table, listed: Any, path: str | None,
                    combine: Detailed, refresh_days: int, ignore: tuple[str, ...] = ()) -> Any:
     """Deferred reads of the list rows new or changed since the last run (or whose last read
-    failed), and empty reads that close the rejections of rows gone from the list."""
+    failed); for rows gone from the list, their deletion (and the end of their rejections)."""
     rows, keyless = _listed_with_keys(table, listed)
     yield ReadUnit(unit(table.name, "#"), [], keyless)
     failed = reading.rejections().open_ids(table.name)
     listed_ids = {str(row["id"]) for row in rows}
-    for gone in set(failed) - listed_ids:
-        yield ReadUnit(unit(table.name, gone), [], [])
+    gone = sorted(set(reading.deletions.gone(table, "id", listed_ids)) | (set(failed) - listed_ids))
+    recorded = {str(row["id"]): row for row in reading.deletions.rows(table, "id", gone)}
+    for key in gone:
+        yield ReadUnit(unit(table.name, key), [recorded[key]] if key in recorded else [], [])
     state = dlt.current.resource_state()
     today = reading.client.account_today(reading.time)
     check = reading.contracts.check(table)  # made here: worker threads lack dlt's context
@@ -162,14 +164,16 @@ def agent_online_status(listed: Any, snapshot_at: datetime) -> Iterator[list[Row
 
 # -- full lists ------------------------------------------------------------------------------
 def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
-    """A list read in full: its rows, and its rejections settled as one unit."""
+    """A list read in full: its rows, its rejections settled as one unit, and the deletion of
+    the rows it no longer has."""
     rows, rejected = convert_each(raw if isinstance(raw, list) else [raw], table, reading.time,
                                   reading.contracts.check(table))
     settled = reading.rejections().settle(unit(table.name), rejected)
     if settled:
         yield for_table(settled)
-    if rows:
-        yield rows
+    key = table.primary_key[0]
+    listed = {str(row[key]) for row in rows} | {found.key for found in rejected if found.key}
+    yield rows + reading.deletions.rows(table, key, reading.deletions.gone(table, key, listed))
 
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:
@@ -226,3 +230,26 @@ def kb_entries(
             yield for_table(settled)
         if rows:
             yield rows
+
+
+@dlt.resource(**newest_wins(KB_ENTRIES, "datechanged", resource="kb_entry_deletions"))
+def kb_entry_deletions(reading: Reading, now: bool) -> Iterator[Any]:
+    """Entries deleted outright (not through their `deleted` flag) leave the listing without a
+    trace the `date_changed` filter could show: once per account day (or `now`), every entry
+    is listed (a request per 500) and those no longer there are recorded as deleted. Before
+    the first entries are loaded there is nothing to compare, and no request is made."""
+    state = dlt.current.resource_state()
+    today = reading.client.account_today(reading.time).isoformat()
+    if (state.get(RECONCILED_ON) == today and not now) or \
+            not reading.deletions.loaded.live_keys(KB_ENTRIES, "kb_entry_id"):
+        return
+    pages = reading.client.paginate("knowledgebase/entries", "entries",
+                                    AnchoredOffsetPaginator(KB_PAGE_SIZE))
+    listed = {str(row.get("kb_entry_id")) for page in pages for row in page
+              if isinstance(row, Mapping)}
+    gone = reading.deletions.gone(KB_ENTRIES, "kb_entry_id", listed)
+    yield reading.deletions.rows(KB_ENTRIES, "kb_entry_id", gone)
+    state[RECONCILED_ON] = today
+
+
+RECONCILED_ON = "reconciled_on"

@@ -15,6 +15,7 @@ from dlt.extract import DltResource
 
 from .client import LiveAgentClient
 from .contract import Contracts
+from .deletions import Deletions
 from .exceptions import ConfigurationError, NotFoundError, RefusedError
 from .rejections import RejectedRows, for_table
 from .settings import Table
@@ -30,7 +31,8 @@ class Reading:
 
     client: LiveAgentClient
     time: AccountTime
-    noticed_at: datetime  # when this load noticed what it rejects (UTC)
+    noticed_at: datetime  # when this load noticed what it rejects or finds deleted (UTC)
+    deletions: Deletions
     contracts: Contracts = field(default_factory=Contracts)
     _rejections: RejectedRows | None = None
 
@@ -122,15 +124,12 @@ def newest_wins(table: Table, cursor: str, resource: str | None = None) -> dict[
 DELETE_INSERT: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
 
-def rewritten_per_conversation(table: Table, hard_delete: bool = False) -> dict[str, Any]:
-    """Hints of a table whose rows are replaced whenever their conversation is read; with
-    `hard_delete`, a row with `deleted` true only removes the conversation's old rows."""
-    columns: dict[str, Any] = column_hints(table)
-    if hard_delete:
-        columns["deleted"] = {"data_type": "bool", "hard_delete": True}
+def rewritten_per_conversation(table: Table) -> dict[str, Any]:
+    """Hints of a table whose rows are replaced whenever their conversation is read; a row
+    with the table's hard-delete column true only removes the conversation's old rows."""
     return {"table_name": table.name, "primary_key": table.primary_key,
             "merge_key": "conversationid", "write_disposition": DELETE_INSERT,
-            "columns": columns}
+            "columns": column_hints(table)}
 
 
 def table_variant(resource: DltResource, hints: dict[str, Any]) -> DltResource:

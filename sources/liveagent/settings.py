@@ -33,6 +33,14 @@ PERFORMANCE_GROUP_BY = ("hour", "day", "week", "month")
 SECRET_FIELDS = frozenset({"authtoken", "browsercookiename", "apikey"})
 
 
+# when the pipeline noticed that a row left LiveAgent (UTC); NULL while it is there
+DELETED_AT = "_liveagent_deleted_at"
+# the hard-delete column of deletes = "remove": a row with it true removes its key's rows
+REMOVED = "_liveagent_removed"
+DELETE_MODES = ("mark", "remove")
+DEFAULT_RECONCILE_DAYS = 7  # all conversation ids are listed this often to find purged ones
+
+
 @dataclass(frozen=True)
 class Table:
     """A warehouse table: its name, key and the kinds of the API fields it holds."""
@@ -42,6 +50,8 @@ class Table:
     fields: dict[str, Kind]
     drop: frozenset[str] = field(default_factory=frozenset)  # API fields not loaded
     required: tuple[str, ...] = ()  # API fields a row is refused without (key, cursor)
+    marks_deletes: bool = True  # rows that leave LiveAgent get DELETED_AT (see deletions.py)
+    hard_delete_column: str = REMOVED  # true in a row that only removes its key's rows
 
 
 CONVERSATIONS = Table(
@@ -64,6 +74,7 @@ CONVERSATION_DETAILS = Table(
 CONVERSATION_TAGS = Table(
     "conversation_tags", ("conversationid", "tag_id"),
     {"conversationid": "id", "tag_id": "id"},
+    hard_delete_column="deleted",  # dlt honours one hard-delete column; this one came first
 )
 # Keys of the tables rewritten per conversation start with conversationid: dlt deletes their
 # old rows with `primary key OR merge key`, which no database can hash-join (DuckDB 92 s vs
@@ -121,9 +132,11 @@ AGENTS = Table(
     drop=SECRET_FIELDS | {"userid", "username", "presetStatus", "onlineStatus"},
     required=("id",),
 )
+# a history: a removed agent's snapshots stay as they were
 AGENT_ONLINE_STATUS = Table(
     "agent_online_status", ("id", "snapshot_at"),
     {"id": "id", "snapshot_at": "utc_datetime", "online_status": "text", "preset_status": "text"},
+    marks_deletes=False,
 )
 
 # rows kept out of their tables (see rejections.py); `raw_json` is the row as LiveAgent sent it,
@@ -133,6 +146,7 @@ REJECTED_ROWS = Table(
     {"rejection_id": "id", "table_name": "text", "row_key": "text", "conversationid": "id",
      "reason": "text", "raw_json": "text", "first_seen_at": "utc_datetime",
      "last_seen_at": "utc_datetime"},
+    marks_deletes=False,
 )
 
 
@@ -151,7 +165,9 @@ def _report(
     fields: dict[str, Kind], text: frozenset[str] = frozenset(),
 ) -> Report:
     required = tuple(k for k in primary_key if k != "report_date")  # the day is ours
-    return Report(endpoint, data_key, Table(table, primary_key, fields, required=required), text)
+    # reports are point-in-time aggregates: a deleted agent's past figures stay true
+    return Report(endpoint, data_key, Table(table, primary_key, fields, required=required,
+                                            marks_deletes=False), text)
 
 
 _PER_DAY_KEY = ("report_date", "id")

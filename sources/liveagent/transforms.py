@@ -31,6 +31,7 @@ from .exceptions import BadRowError, ConfigurationError
 from .settings import (
     AGENTS,
     COMPANIES,
+    DELETED_AT,
     MESSAGE_GROUPS,
     MESSAGES,
     SECRET_FIELDS,
@@ -355,6 +356,9 @@ def column_hints(table: Table) -> dict[str, TColumnSchema]:
         if name in table.primary_key:
             column["nullable"] = False
         hints[name] = column
+    if table.marks_deletes:
+        hints[DELETED_AT] = {"data_type": "timestamp", "timezone": True, "nullable": True}
+        hints[table.hard_delete_column] = {"data_type": "bool", "hard_delete": True}
     return hints
 
 

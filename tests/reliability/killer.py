@@ -2,10 +2,12 @@
 an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N -- ARGS...
 
 POINT is extract (after N API requests of the run), normalize (after N normalized packages
-were written, before they are committed) or load (after N load jobs ran)."""
+were written, before they are committed), load (after N load jobs ran) or reconcile (when the
+Nth reconciliation of conversation ids has listed every id, before it records anything)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -17,6 +19,9 @@ from dlt.normalize.normalize import Normalize
 
 from pipelines.liveagent_pipeline import main
 from sources.liveagent.client import LiveAgentClient
+
+# the module, not the `conversations` resource the package exports under the same name
+conversation_family = importlib.import_module("sources.liveagent.conversations")
 
 
 def kill_after(owner: Any, name: str, count: int) -> None:
@@ -40,6 +45,7 @@ POINTS = {
     "extract": (LiveAgentClient, "get"),
     "normalize": (Normalize, "spool_schema_files"),
     "load": (Load, "w_run_job"),
+    "reconcile": (conversation_family, "_record_deleted"),
 }
 
 if __name__ == "__main__":

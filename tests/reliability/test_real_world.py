@@ -15,7 +15,7 @@ from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.settings import REPORTS
 from tests.pipeline.conftest import ZONE
 from tests.support import Api, make_account
-from tests.warehouse import Warehouse, duckdb_tables, postgres_tables
+from tests.warehouse import Warehouse, duckdb_tables, same_in_both
 
 SCHEMA = "liveagent_real_world"
 EVERY_BEHAVIOUR = RealWorld(**{name: True for name in RealWorld.names()
@@ -25,13 +25,6 @@ EVERY_BEHAVIOUR = RealWorld(**{name: True for name in RealWorld.names()
 def into_postgres(monkeypatch: pytest.MonkeyPatch, dsn: str, schema: str) -> tuple[str, ...]:
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
     return ("--destination", "postgres", "--dataset", schema)
-
-
-def same_in_both(warehouse: Warehouse, dsn: str, schema: str) -> None:
-    in_duckdb, in_postgres = duckdb_tables(warehouse), postgres_tables(dsn, schema)
-    assert set(in_postgres) == set(in_duckdb)
-    for table in sorted(in_duckdb):
-        assert in_postgres[table] == in_duckdb[table], table
 
 
 class TestEveryBehaviourAtOnce:
