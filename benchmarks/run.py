@@ -27,6 +27,7 @@ from .common import ROOT, Context, Figure, ScenarioResult, say
 from .scenarios import (
     concurrency,
     efficiency,
+    freshness,
     nothing_changed,
     reconciliation,
     saturation,
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,
     "reconciliation": reconciliation.run,
+    "freshness": freshness.run,
     "throughput": throughput.run,  # the long one last
 }
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"

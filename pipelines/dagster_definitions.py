@@ -18,6 +18,7 @@ from pipelines.runner import (
     DEFAULT_DUCKDB_PATH,
     RunOptions,
     RunResult,
+    backfill_line,
     rejection_lines,
     run_pipeline,
 )
@@ -37,6 +38,9 @@ class LiveAgentConfig(dg.Config):
     duckdb_path: str = DEFAULT_DUCKDB_PATH  # relative to the Dagster process's working directory
     resources: list[str] = []  # noqa: RUF012 (pydantic copies it) table names; empty: all
     pipelines_dir: str | None = None  # where dlt keeps local state; None: dlt's default
+    # a time box for one materialization (e.g. 840 for a 15-minute schedule): the warehouse is
+    # brought up to date, the rest of the time goes to the history backfill
+    max_duration_seconds: float | None = None
 
 
 @dg.asset(kinds={"dlt"}, description="A copy of the LiveAgent account (all selected tables)")
@@ -45,7 +49,8 @@ def liveagent_warehouse(
 ) -> dg.MaterializeResult:
     options = RunOptions(destination=config.destination, dataset=config.dataset,
                          duckdb_path=config.duckdb_path, resources=list(config.resources),
-                         pipelines_dir=config.pipelines_dir)
+                         pipelines_dir=config.pipelines_dir,
+                         max_duration=config.max_duration_seconds)
     try:
         result = run_pipeline(options)
     except Exception as error:
@@ -73,6 +78,11 @@ def materialization(options: RunOptions, result: RunResult) -> dg.MaterializeRes
         "bad_answers_retried": dg.MetadataValue.json(result.bad_answers),
         "rejected_rows": dg.MetadataValue.int(result.rejections.open),
         "rejected_rows_by_table": dg.MetadataValue.json(result.rejections.open_by_table),
+        "backfill": dg.MetadataValue.text(backfill_line(result.backfill)),
+        "history_windows_left": dg.MetadataValue.int(result.backfill.windows_left),
+        "history_conversations_left": dg.MetadataValue.int(result.backfill.history_rows
+                                                           if result.backfill.history_left
+                                                           else 0),
         "destination": dg.MetadataValue.text(options.destination),
         "dataset": dg.MetadataValue.text(options.dataset),
         "data": dg.MetadataValue.text(where),

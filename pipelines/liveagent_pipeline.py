@@ -14,6 +14,7 @@ Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -30,7 +31,9 @@ from pipelines.runner import (
     DEFAULT_DUCKDB_PATH,
     DEFAULT_KEPT_LOAD_PACKAGES,
     RunOptions,
+    UsageError,
     run_pipeline,
+    status_lines,
     summary,
 )
 from sources.liveagent.client import redact
@@ -59,10 +62,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="one ELT run")
-    run.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
-    run.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name")
-    run.add_argument("--duckdb-path", default=DEFAULT_DUCKDB_PATH,
-                     help=f"DuckDB file (default ./{DEFAULT_DUCKDB_PATH})")
+    status = commands.add_parser(
+        "status", help="where the backfill stands and what is left, without loading anything")
+    for command in (run, status):
+        command.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
+        command.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name")
+        command.add_argument("--duckdb-path", default=DEFAULT_DUCKDB_PATH,
+                             help=f"DuckDB file (default ./{DEFAULT_DUCKDB_PATH})")
+    run.add_argument("--max-duration", type=duration_argument, metavar="DURATION",
+                     help="time box, e.g. 14m: bring the warehouse up to date, then spend "
+                     "the rest on history and stop starting new backfill loads after it")
     run.add_argument("--resources", default="",
                      help="comma-separated tables to load (default: all)")
     run.add_argument("--start-date", type=date_argument,
@@ -80,7 +89,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
-    for command in (run, demo_parser):
+    for command in (run, demo_parser, status):
         command.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
         command.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                              help="progress line period on stderr; 0 turns progress off")
@@ -90,13 +99,40 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
+    if args.command == "status":
+        return RunOptions(destination=args.destination, dataset=args.dataset,
+                          duckdb_path=args.duckdb_path, pipelines_dir=args.pipelines_dir)
     return RunOptions(
         destination=args.destination, dataset=args.dataset, duckdb_path=args.duckdb_path,
         resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
-        reconcile=args.reconcile,
+        reconcile=args.reconcile, max_duration=args.max_duration or configured_max_duration(),
     )
+
+
+def configured_max_duration() -> float | None:
+    """`sources.liveagent.max_duration` (e.g. "14m") when the command line sets none."""
+    value = dlt.config.get("sources.liveagent.max_duration", str)
+    if not value:
+        return None
+    try:
+        return duration_argument(str(value))
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(f"sources.liveagent.max_duration: {error}") from None
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
+
+
+def duration_argument(value: str) -> float:
+    """'14m', '1h30m', '900s' or '900' (seconds)."""
+    found = _DURATION.fullmatch(value.strip())
+    if not value.strip() or found is None or not any(found.groups()):
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a duration: use e.g. 14m, 1h30m or 900 (seconds)")
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
 
 
 def execute(args: argparse.Namespace) -> tuple[str, int]:
@@ -105,6 +141,8 @@ def execute(args: argparse.Namespace) -> tuple[str, int]:
     if args.command == "demo":
         return demo.run(args, progress), EXIT_OK
     options = run_options(args)
+    if args.command == "status":
+        return "\n".join(status_lines(options)), EXIT_OK
     result = run_pipeline(options, progress)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 

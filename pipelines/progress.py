@@ -1,4 +1,6 @@
-"""Progress of a long run on stderr: rows per table, API requests, rate-limit waits."""
+"""Progress of a long run on stderr: one short line per period with the step, its share done
+and an estimate of the time left, API requests and the share of time the rate limit held the
+run back. The rows per table are in the summary at the end."""
 
 from __future__ import annotations
 
@@ -25,12 +27,14 @@ class Progress(Collector):
         self.metrics = metrics
         self.step = ""
         self._counts: dict[str, int] = {}
+        self._totals: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop_ticker = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = 0.0
         self._failed = False
         self._requests_at_start = 0
+        self._messages_at_start = 0
         self._waited_at_start = 0.0
 
     def update(self, name: str, inc: int = 1, total: int | None = None,
@@ -40,11 +44,14 @@ class Progress(Collector):
             return
         with self._lock:
             self._counts[name] = self._counts.get(name, 0) + inc
+            if total is not None:
+                self._totals[name] = total
 
     def _start(self, step: str) -> None:
-        self._counts = {}
+        self._counts, self._totals = {}, {}
         self._started = time.monotonic()
         self._requests_at_start = self.metrics.requests
+        self._messages_at_start = self.metrics.by_kind["messages"]
         self._waited_at_start = self.metrics.waited
         self._stop_ticker.clear()
         self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
@@ -66,27 +73,50 @@ class Progress(Collector):
             self.write()
 
     def line(self, final: bool = False) -> str | None:
-        """The progress line, or None when the step did nothing worth a line (dlt also runs
-        a small extract of its own state)."""
+        """The progress line (under 120 characters), or None when the step did nothing worth
+        a line (dlt also runs a small extract of its own state)."""
         step = self.step.split()[0].lower() if self.step else "run"
+        elapsed = time.monotonic() - self._started
         with self._lock:
-            counts = dict(self._counts)
-        if step in _STEP_COUNTERS:
-            counts = {k: v for k, v in counts.items() if k == _STEP_COUNTERS[step]}
-        parts = [f"{step} {'done in' if final else 'running'} "
-                 f"{time.monotonic() - self._started:.0f}s"]
-        if counts:
-            parts.append(" · ".join(f"{name} {count:,}" for name, count in sorted(counts.items())))
-        if step == "extract":
-            requests = self.metrics.requests - self._requests_at_start
-            if not counts and not requests:
-                return None
-            waited = self.metrics.waited - self._waited_at_start
-            parts.append(f"{requests:,} API requests, {waited:.0f}s waiting for the rate limit")
-        return " | ".join(parts)
+            counts, totals = dict(self._counts), dict(self._totals)
+        head = f"{step} {'done in' if final else 'running'} {_clock(elapsed)}"
+        if step != "extract":
+            name = _STEP_COUNTERS.get(step)
+            done, total = counts.get(name or "", 0), totals.get(name or "")
+            if not name or not done:
+                return head
+            of = f"/{total:,}" if total else ""
+            return f"{head} · {done:,}{of} {name.lower()}{_eta(done, total, elapsed, final)}"
+        requests = self.metrics.requests - self._requests_at_start
+        if not counts and not requests:
+            return None
+        parts = [head]
+        listed = counts.get("conversations", 0)
+        if listed:  # each listed conversation costs one messages request
+            read = min(listed, self.metrics.by_kind["messages"] - self._messages_at_start)
+            parts.append(f"{read:,}/{listed:,} conversations read"
+                         f"{_eta(read, listed, elapsed, final)}")
+        throttled = (self.metrics.waited - self._waited_at_start) / elapsed if elapsed else 0
+        parts.append(f"{requests:,} API requests · throttled {throttled:.0%} of the time")
+        return " · ".join(parts)
 
     def write(self, final: bool = False) -> None:
         line = self.line(final)
         if line is not None:
             self.stream.write(line + "\n")
             self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}h{minute:02d}m" if hours else f"{minute}m{second:02d}s" if minute \
+        else f"{second}s"
+
+
+def _eta(done: int, total: int | None, elapsed: float, final: bool) -> str:
+    """' (42%, ETA 3m10s)' from the pace so far; '' when there is nothing to tell."""
+    if final or not total or not done or done >= total:
+        return ""
+    left = elapsed * (total - done) / done
+    return f" ({done / total:.0%}, ETA {_clock(left)})"

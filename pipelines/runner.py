@@ -27,9 +27,15 @@ from sources.liveagent import (
     SELECTED_WITH,
     liveagent_source,
 )
+from sources.liveagent.backfill import Backfill
 from sources.liveagent.client import process_metrics
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
-from sources.liveagent.settings import DEFAULT_MAX_WORKERS, REJECTED_ROWS
+from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
+from sources.liveagent.settings import (
+    DEFAULT_MAX_WORKERS,
+    DEFAULT_REQUESTS_PER_MINUTE,
+    REJECTED_ROWS,
+)
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
@@ -61,6 +67,7 @@ class RunOptions:
     pipelines_dir: str | None = None
     keep_load_packages: int = DEFAULT_KEPT_LOAD_PACKAGES  # loaded packages kept to inspect
     reconcile: bool = False  # list every conversation id now to find purged ones
+    max_duration: float | None = None  # seconds: stop starting backfill loads after this
 
     @property
     def duckdb_file(self) -> Path:
@@ -89,6 +96,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
     rejections: Rejections = field(default_factory=Rejections)
+    backfill: Backfill = field(default_factory=Backfill)
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -165,8 +173,7 @@ def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[None]:
 
 
 def has_incremental_state(pipeline: dlt.Pipeline) -> bool:
-    resources = pipeline.state.get("sources", {}).get("liveagent", {}).get("resources", {})
-    return bool(resources)
+    return bool(source_state(pipeline).get("resources")) or backfill_of(pipeline).started
 
 
 def run_pipeline(
@@ -198,16 +205,23 @@ def _run_locked(
         notices.append(f"re-reading from {options.start_date} to now; incremental state kept")
     dates: dict[str, Any] = {
         k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
+    deadline = None if options.max_duration is None else started + options.max_duration
     names, counts, loads = options.resources, Counter[str](), 0
-    while True:  # a long backfill of conversations commits one chunk per load
+    while True:  # a long backfill commits one catch-up chunk or history window per load
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
+        if deadline is not None:
+            first["time_budget"] = deadline - time.monotonic()
         source = liveagent_source(**dates, **first, **source_options)
         selected = select_resources(source, names)
         load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
                                       refresh=options.full_refresh and loads == 0)
         counts.update(loaded)
         loads += 1
-        if not conversations_pending(pipeline) or "conversations" not in selected:
+        if not backfill_of(pipeline).pending or "conversations" not in selected:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            notices.append(f"the time box of {options.max_duration:.0f}s is spent: the "
+                           "backfill goes on in the next run")
             break
         names = [n for n in ("conversations", "conversation_details") if n in selected]
     if loads > 1:
@@ -223,6 +237,7 @@ def _run_locked(
         notices=notices,
         bad_answers=dict(Counter(process_metrics.bad_answers) - bad_before),
         rejections=rejections_after(pipeline, started_at),
+        backfill=backfill_of(pipeline),
     )
 
 
@@ -237,7 +252,7 @@ def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int) -> None:
 
 def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections:
     """The rows `rejected_rows` holds after the run (from the state that loaded with it)."""
-    registry = pipeline.state.get("sources", {}).get("liveagent", {}).get(REJECTIONS_KEY, {})
+    registry = source_state(pipeline).get(REJECTIONS_KEY, {})
     result = Rejections()
     for rejection_id, entry in registry.items():
         table = rejection_id.split(":", 1)[0]
@@ -278,18 +293,21 @@ def extracted_rows(info: ExtractInfo) -> Counter[str]:
     return rows
 
 
-def conversations_pending(pipeline: dlt.Pipeline) -> bool:
-    """Whether the last load left changed conversations for the next one."""
-    sources = pipeline.state.get("sources", {})
-    resource = sources.get("liveagent", {}).get("resources", {}).get("conversations", {})
-    return bool(resource.get("pending"))
+def source_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
+    """The state of the LiveAgent source as the last load committed it."""
+    state: dict[str, Any] = pipeline.state.get("sources", {}).get("liveagent", {})
+    return state
+
+
+def backfill_of(pipeline: dlt.Pipeline) -> Backfill:
+    return Backfill.of(source_state(pipeline))
 
 
 def summary(options: RunOptions, result: RunResult) -> str:
     lines = [*result.notices,
              f"liveagent-pipeline: loaded {sum(result.row_counts.values())} rows in "
              f"{result.elapsed:.1f}s with {result.requests} API requests "
-             f"({result.rate_limit_wait:.1f}s waiting for the rate limit)"]
+             f"({result.rate_limit_wait:.1f}s of it held back by the rate limit)"]
     width = max((len(t) for t in result.row_counts), default=10)
     lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
     if not result.row_counts:
@@ -299,6 +317,8 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
                      f"retried: {kinds}")
     lines += rejection_lines(options, result.rejections)
+    if result.backfill.started:
+        lines.append(backfill_line(result.backfill))
     if options.destination == "duckdb":
         path = options.duckdb_file
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
@@ -307,6 +327,46 @@ def summary(options: RunOptions, result: RunResult) -> str:
     else:
         lines.append(f"data: Postgres schema {options.dataset}")
     return "\n".join(lines)
+
+
+def status_lines(options: RunOptions) -> list[str]:
+    """Where a target's backfill stands, from the state its last load committed (restored
+    from the destination when this machine has none); loads nothing."""
+    pipeline = make_pipeline(options)
+    with exclusive(pipeline, options):
+        pipeline.sync_destination()
+    state = source_state(pipeline)
+    if not state:
+        return [f"liveagent-pipeline status: nothing loaded into {describe_target(options)} "
+                "yet"]
+    backfill = Backfill.of(state)
+    lines = [f"liveagent-pipeline status of {describe_target(options)} "
+             f"(pipeline {pipeline.pipeline_name}):",
+             f"  conversations: {backfill_line(backfill)}"]
+    reports = {name: resource for name, resource in state.get("resources", {}).items()
+               if name.startswith("report_")}
+    if reports:
+        behind = sorted({r.get("history_before") for r in reports.values()} - {None})
+        loaded = max((r.get("last_closed_day", "") for r in reports.values()), default="")
+        lines.append(f"  reports: closed days loaded through {loaded or 'none yet'}; "
+                     + (f"history back to {behind[0]} so far (older days follow, "
+                        f"{HISTORY_DAYS_PER_LOAD} per load)" if behind else "history complete"))
+    lines += [f"  {line}" for line in rejection_lines(options, rejections_after(
+        pipeline, datetime.now(timezone.utc)))]
+    return lines
+
+
+def describe_target(options: RunOptions) -> str:
+    if options.destination == "duckdb":
+        return f"{options.duckdb_file} (dataset {options.dataset})"
+    return f"{options.destination} dataset {options.dataset}"
+
+
+def backfill_line(backfill: Backfill) -> str:
+    details = bool(dlt.config.get("sources.liveagent.conversation_details", bool))
+    rate = dlt.config.get("sources.liveagent.requests_per_minute", float) or \
+        DEFAULT_REQUESTS_PER_MINUTE
+    return backfill.describe(2 if details else 1, rate)
 
 
 def rejection_lines(options: RunOptions, rejections: Rejections) -> list[str]:

@@ -9,6 +9,7 @@ from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 
+ZONE = "Europe/Bratislava"  # the time zone of the accounts the pipeline tests load
 NOW = 1_760_000_000  # 2025-10-09 08:53:20 UTC, 10:53:20 in Europe/Bratislava (CEST)
 
 

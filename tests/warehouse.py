@@ -14,9 +14,15 @@ import duckdb
 import psycopg2
 
 from sources.liveagent.settings import DELETED_AT
-from tests.support import Api
+from tests.support import ZONE, Api
 
 UTC = timezone.utc
+# the columns of `conversations` the fake can be compared on
+CONVERSATION_COLUMNS = [
+    "conversationid", "code", "status", "datecreated", "datechanged", "datedue", "departmentid",
+    "departmentname", "ownername", "owneremail", "subject", "preview", "publicurlcode", "tags",
+    "channel_type", "messagegroupsin", "messagegroupsout",
+]
 
 
 def utc(value: str | None, zone: str) -> datetime | None:
@@ -183,3 +189,18 @@ def same_in_both(warehouse: Warehouse, dsn: str, schema: str) -> None:
     assert set(in_postgres) == set(in_duckdb)
     for table in sorted(in_duckdb):
         assert in_postgres[table] == in_duckdb[table], table
+
+
+def assert_conversation_family_equal(api: Api, warehouse: Warehouse, zone: str = ZONE) -> None:
+    """The conversation family in the warehouse equals the fake's, row by row."""
+    expected = Expected(api, zone)
+    assert warehouse.keyed("conversations", "conversationid", CONVERSATION_COLUMNS) == \
+        expected.conversation_rows()
+    tags = warehouse.rows("conversation_tags", "conversationid, tag_id")
+    assert sorted((r["conversationid"], r["tag_id"]) for r in tags) == \
+        sorted(expected.tag_rows())
+    groups, messages = expected.message_tables()
+    assert warehouse.keyed("message_groups", "messagegroupid", list(next(iter(groups.values()))))\
+        == groups
+    assert warehouse.keyed("messages", "messageid", list(next(iter(messages.values())))) == \
+        messages

@@ -17,6 +17,7 @@ from dlt.extract import DltResource
 from .client import LiveAgentClient
 from .conversations import (
     CONVERSATION_FAMILY,
+    ConversationPlan,
     conversation_detail_fetches,
     conversation_detail_rows,
     conversation_messages,
@@ -48,11 +49,11 @@ from .reading import Reading, table_variant
 from .rejections import rejected_rows_hints
 from .reports import report_resources
 from .settings import (
-    CONVERSATIONS,
     DEFAULT_CONVERSATIONS_PER_LOAD,
     DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_WORKERS,
+    DEFAULT_PRIORITY_DAYS,
     DEFAULT_RECONCILE_DAYS,
     DEFAULT_REPORT_LOOKBACK_DAYS,
     DEFAULT_REQUEST_TIMEOUT,
@@ -117,6 +118,8 @@ def liveagent_source(
     company_details: bool = True,
     conversation_details: bool = False,
     conversations_per_load: int = DEFAULT_CONVERSATIONS_PER_LOAD,
+    priority_days: int = DEFAULT_PRIORITY_DAYS,
+    time_budget: float | None = None,
     details_refresh_days: int = DEFAULT_DETAILS_REFRESH_DAYS,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -127,7 +130,8 @@ def liveagent_source(
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
-    untouched. See .dlt/config.toml for every option."""
+    untouched. `time_budget` (seconds) bounds the history this load reads (the runner's
+    time box). See .dlt/config.toml for every option."""
     # unknown fields load as sent: dlt would read a text that looks like a datetime as UTC,
     # but LiveAgent's datetimes are in the account's zone (known ones are converted)
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
@@ -147,8 +151,11 @@ def liveagent_source(
     now = datetime.now(UTC)
     reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0)))
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
-    changed = conversations(reading, conversations_per_load,
-                            datechanged=_changed_since(start, end, CONVERSATIONS))
+    plan = ConversationPlan(start, end, conversations_per_load, priority_days,
+                            requests_per_row=2 if conversation_details else 1,
+                            time_budget=time_budget,
+                            requests_per_second=requests_per_minute / 60)
+    changed = conversations(reading, plan)
     fetched = changed | conversation_messages(reading)
     listed_agents = agent_list(reading)
     report_start = time.to_local_date(start) if start else None
@@ -174,6 +181,6 @@ def liveagent_source(
         listed_agents | agent_fetches(reading, details_refresh_days) | agents(reading),
         listed_agents | agent_online_status(snapshot_at=now.replace(microsecond=0)),
         *report_resources(reading, report_start, report_end, report_lookback_days,
-                          performance_group_by),
+                          performance_group_by, priority_days),
     ]
     return [table_variant(resource, rejected_rows_hints()) for resource in resources]

@@ -1,4 +1,5 @@
-"""Which listed conversations go into one load (pure; no I/O)."""
+"""Which listed conversations go into one load (pure; no I/O): the earliest changed of an
+incremental catch-up, the newest of a history window."""
 
 from __future__ import annotations
 
@@ -86,5 +87,61 @@ class EarliestChanged:
             return
         last = ordered[boundary + self.limit - 1]["datechanged"]
         kept = [r for r in ordered if r["datechanged"] <= last]
+        self.truncated = self.truncated or len(kept) < len(ordered)
+        self._rows = {r["conversationid"]: r for r in kept}
+
+
+class NewestChanged:
+    """The newest-changed rows of a history listing, for a window read newest first: at most
+    `limit` rows plus every row that shares the oldest kept second, held in at most twice that
+    much memory; rows listed twice count once, the newer kept. Every listed row's change time
+    is noted (8 bytes each), so `earlier_cuts` can plan the following, older windows."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.truncated = False
+        self._rows: dict[str, Row] = {}
+        self._listed = array("d")
+        self._prune_at = 2 * limit
+
+    def add(self, row: Row) -> None:
+        key, changed = row["conversationid"], row["datechanged"]
+        kept = self._rows.get(key)
+        if kept is not None and changed <= kept["datechanged"]:
+            return
+        self._rows[key] = row
+        self._listed.append(changed.timestamp())
+        if len(self._rows) >= self._prune_at:
+            self._prune()
+            self._prune_at = len(self._rows) + self.limit
+
+    def finish(self) -> list[Row]:
+        """The window's rows, newest first (`truncated` tells whether older ones were left)."""
+        if len(self._rows) > self.limit:
+            self._prune()
+        rows = sorted(self._rows.values(), key=lambda r: r["datechanged"], reverse=True)
+        self._rows = {}
+        return rows
+
+    def earlier_cuts(self, before: datetime) -> list[datetime]:
+        """The oldest change time of each following full window among the rows listed before
+        `before`, newest window first: each holds `limit` rows plus the ties of its oldest
+        second. Rows older than the last cut make the final window, down to the start."""
+        earlier = sorted(-t for t in self._listed if t < before.timestamp())
+        cuts, end = [], self.limit - 1
+        while end < len(earlier):
+            after_ties = bisect_right(earlier, earlier[end])
+            if after_ties >= len(earlier):
+                break  # the rest fits the final window
+            cuts.append(datetime.fromtimestamp(-earlier[end], timezone.utc))
+            end = after_ties + self.limit - 1
+        return cuts
+
+    def _prune(self) -> None:
+        ordered = sorted(self._rows.values(), key=lambda r: r["datechanged"], reverse=True)
+        if len(ordered) <= self.limit:
+            return
+        oldest = ordered[self.limit - 1]["datechanged"]
+        kept = [r for r in ordered if r["datechanged"] >= oldest]
         self.truncated = self.truncated or len(kept) < len(ordered)
         self._rows = {r["conversationid"]: r for r in kept}

@@ -90,19 +90,34 @@ def api_url(base_url: str) -> str:
 
 
 class RequestMetrics:
-    """HTTP attempts made, seconds spent waiting for the rate limiter, and bad answers by kind
-    (each retried while attempts were left), across threads."""
+    """HTTP attempts made (in all and by kind), the wall time during which the rate limiter
+    held back at least one of them (`waited`: with 16 threads waiting at once, a second of
+    waiting is one second, not sixteen), and bad answers by kind (each retried while attempts
+    were left), across threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = 0
+        self.by_kind: Counter[str] = Counter()
         self.waited = 0.0
         self.bad_answers: Counter[str] = Counter()
+        self._waiting = 0
+        self._waiting_since = 0.0
 
-    def add(self, waited: float) -> None:
+    def start_waiting(self) -> None:
         with self._lock:
+            if self._waiting == 0:
+                self._waiting_since = time.monotonic()
+            self._waiting += 1
+
+    def stop_waiting(self, kind: str) -> None:
+        """A request got its permit and goes out."""
+        with self._lock:
+            self._waiting -= 1
+            if self._waiting == 0:
+                self.waited += time.monotonic() - self._waiting_since
             self.requests += 1
-            self.waited += waited
+            self.by_kind[kind] += 1
 
     def add_bad_answer(self, kind: str) -> None:
         with self._lock:
@@ -127,16 +142,27 @@ class RateLimitedAdapter(HTTPAdapter):
 
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None,
              *args: Any, **kwargs: Any) -> Response:
-        started = time.monotonic()
+        for metrics in (self.metrics, process_metrics):
+            metrics.start_waiting()
         self.limiter.try_acquire("liveagent")
-        waited = time.monotonic() - started
-        self.metrics.add(waited)
-        process_metrics.add(waited)
+        kind = request_kind(request.path_url)
+        for metrics in (self.metrics, process_metrics):
+            metrics.stop_waiting(kind)
         response = super().send(request, True, timeout, *args, **kwargs)
         limit = timeout[-1] if isinstance(timeout, tuple) else timeout
         if not stream and limit:
             _read_body_within(response, float(limit))
         return response
+
+
+_KINDS = ((re.compile(r"/conversations/[^/?]+/messages"), "messages"),
+          (re.compile(r"/conversations\?|/conversations$"), "listing"),
+          (re.compile(r"/reports/"), "reports"))
+
+
+def request_kind(path: str) -> str:
+    """A coarse name of what a request reads, e.g. 'messages' or 'reports'."""
+    return next((kind for pattern, kind in _KINDS if pattern.search(path)), "other")
 
 
 BODY_CHUNK = 64 * 1024

@@ -8,13 +8,15 @@ of the resource that found them, so every transformer here first lets such pages
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from time import monotonic
 from typing import Any
 
 import dlt
 from dlt.extract import DltResource
 
-from .batching import EarliestChanged
+from .backfill import Backfill
 from .exceptions import AnswerError
 from .paginators import CursorPaginator
 from .reading import (
@@ -39,11 +41,11 @@ from .transforms import (
     ConversationMessages,
     Rejected,
     Row,
-    after_the_mark,
     conversation_tags,
     convert_each,
     message_rows,
 )
+from .windows import History, Incremental, read_range
 
 # resources of the family; `conversation_retries` reads again what earlier loads rejected,
 # `conversation_reconciliation` finds purged conversations
@@ -51,86 +53,73 @@ CONVERSATION_FAMILY = ("conversations", "conversation_tags", "message_groups", "
                        "conversation_retries", "conversation_reconciliation")
 
 
+@dataclass(frozen=True)
+class ConversationPlan:
+    """What one load of the conversation family may do."""
+
+    start: datetime | None  # the start date (history goes down to it)
+    end: datetime | None  # an end date: a bounded re-read that leaves the backfill as it is
+    per_load: int  # conversations per load (catch-up chunks and history windows); 0: no limit
+    priority_days: int  # the first load reads this many days back; history follows
+    requests_per_row: int = 1  # requests per conversation beyond the listing (messages, ...)
+    time_budget: float | None = None  # seconds this load may take (time-boxed runs)
+    requests_per_second: float = 3.0  # the client's limit, to turn the time budget into rows
+
+
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged"))
-def conversations(
-    reading: Reading, per_load: int,
-    datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
-) -> Iterator[Any]:
-    """Conversations changed since the last run; the API is asked with `gte:` on the last
-    high-water mark, and rows re-read at that boundary are dropped unless they changed.
+def conversations(reading: Reading, plan: ConversationPlan) -> Iterator[Any]:
+    """Conversations changed since the high-water mark (the incremental part), then, once that
+    has caught up, at most one window of history, newest first (see backfill.py).
 
-    Rows changed after this load's snapshot (the account's clock at its first request) wait
-    for the next run, so the high-water mark never passes a change the listing may have
-    missed while it paged.
-
-    At most `per_load` conversations (the earliest changed, with all that share the last
-    second) go into one load, so a long backfill commits in chunks; the resource state says
-    whether more are pending. The listing that finds more than one load's worth also notes
-    where each following load ends (`cuts`), so those loads list only their own rows
-    (`btw:`) instead of every remaining change again; changes made meanwhile land after the
-    last cut and are read by the open listing that ends the backfill."""
-    state = dlt.current.resource_state()
-    time = reading.time
-    check = reading.contracts.check(CONVERSATIONS)
-    low, high = datechanged.start_value, datechanged.end_value
-    reading.refuse_a_future_start(low, datechanged.initial_value)
-    chunked = per_load > 0 and high is None  # a backfill to an end date keeps no state
-    cuts = [datetime.fromisoformat(cut) for cut in state.get("cuts", [])] if chunked else []
-    windowed = bool(cuts)
-    if windowed:
-        high = cuts[0] + timedelta(seconds=1)
-    params = {}
-    if low is not None and high is not None:
-        bound = high - timedelta(seconds=1)  # end_value is exclusive, btw is inclusive
-        params["datechanged"] = (f"btw:{time.render_lower_bound(low)},"
-                                 f"{time.render_upper_bound(bound)}")
-    elif low is not None:
-        params["datechanged"] = f"gte:{time.render_lower_bound(low)}"
-    pages = reading.client.paginate("conversations", "conversations",
-                                    CursorPaginator(CONVERSATIONS_PAGE_SIZE), params)
+    The incremental part asks `gte:` the high-water mark; rows read again at that second are
+    dropped unless they changed. Rows changed after this load's snapshot (the account's clock
+    at its first request) wait for the next load, so the mark never passes a change a listing
+    still under way could have missed. At most `per_load` conversations (the earliest changed,
+    with all that share the last second) go into one load; the listing that finds more notes
+    where each following load ends (`catch_up`), so those loads list only their own rows."""
+    if plan.end is not None:  # a bounded re-read keeps no state
+        yield from read_range(reading, plan.start, plan.end)
+        return
+    state = dlt.current.source_state()
+    backfill = Backfill.of(state)
+    started = monotonic()
     snapshot = reading.snapshot()
-    batch = EarliestChanged(per_load if chunked else 0, floor=low)
-    for page in pages:
-        rows, rejected = convert_each(page, CONVERSATIONS, time, check)
-        if rejected:
-            yield for_table(_settle_rows(reading, rejected))
-        for row in after_the_mark(rows, low, time):
-            if snapshot is not None and row["datechanged"] > snapshot:
-                continue
-            full = batch.add(row)
-            if full:
-                yield from _loaded(reading, full)
-    last_pages = batch.finish()  # decides whether rows are left for the next load
-    if windowed and not batch.truncated:
-        cuts = cuts[1:]  # this window is done; the open listing comes after the last cut
-    elif not windowed and batch.truncated:
-        cuts = batch.later_cuts(max(row["datechanged"] for row in last_pages[-1]))
-    if chunked:
-        state["cuts"] = [cut.isoformat() for cut in cuts]
-    state["pending"] = windowed or batch.truncated
-    for page in last_pages:
-        yield from _loaded(reading, page)
+    if not backfill.started:
+        begin(backfill, plan, snapshot, reading)
+    reading.refuse_a_future_start(backfill.high_water_time(), None)
+    incremental = Incremental(reading, backfill, plan, snapshot)
+    yield from incremental.read()
+    if not backfill.catching_up and backfill.history_left:
+        budget = _history_rows(plan, started, len(incremental.ids))
+        if budget > 0:
+            yield from History(reading, backfill, plan, skip=incremental.ids).read(budget)
+    backfill.save(state)
 
 
-def _settle_rows(reading: Reading, rejected: list[Rejected]) -> list[Row]:
-    """Rejected conversation rows, each the rejection of its own unit."""
-    rows: list[Row] = []
-    for found in rejected:
-        rows += reading.rejections().settle(unit("conversations", found.key or "#"), [found],
-                                            conversationid=found.key)
-    return rows
+def begin(backfill: Backfill, plan: ConversationPlan, snapshot: datetime | None,
+          reading: Reading) -> None:
+    """The first load on a target: the incremental part starts `priority_days` back (or at
+    the start date, if later); the history below it is read later, newest first."""
+    reading.refuse_a_future_start(plan.start, plan.start)
+    now = snapshot or datetime.now(timezone.utc)
+    priority = now - timedelta(days=plan.priority_days)
+    if plan.start is not None and plan.start >= priority:
+        backfill.high_water = plan.start.isoformat()
+        return
+    backfill.high_water = priority.isoformat()
+    backfill.history_to = priority.isoformat()
+    backfill.history_from = None if plan.start is None else plan.start.isoformat()
 
 
-def _loaded(reading: Reading, page: list[Row]) -> Iterator[Any]:
-    """`page`, preceded by the deletions of earlier rejections of its conversations."""
-    rejections = reading.rejections()
-    settled: list[Row] = []
-    for row in page:
-        if rejections.has_open(unit("conversations", row["conversationid"])):
-            settled += rejections.settle(unit("conversations", row["conversationid"]), [])
-    if settled:
-        yield for_table(settled)
-    yield page
+def _history_rows(plan: ConversationPlan, started: float, incremental_rows: int) -> int:
+    """How many history conversations fit this load: `per_load`, or what the time budget
+    leaves after the incremental part's requests."""
+    if plan.time_budget is None:
+        return plan.per_load or 10**12
+    seconds = plan.time_budget - (monotonic() - started)
+    requests = seconds * plan.requests_per_second - incremental_rows * plan.requests_per_row
+    rows = int(requests * 0.9 / plan.requests_per_row)  # 10% for listing pages and slack
+    return min(rows, plan.per_load or rows)
 
 
 @dlt.transformer(name="conversation_tags", **rewritten_per_conversation(CONVERSATION_TAGS))

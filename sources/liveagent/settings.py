@@ -19,6 +19,7 @@ DEFAULT_REPORT_HISTORY_DAYS = 90  # reports start this many days back when start
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_CONVERSATIONS_PER_LOAD = 10_000  # a long backfill commits after each such chunk
+DEFAULT_PRIORITY_DAYS = 30  # the first load reads this many days back; history follows
 # pyrate-limiter sleeps this long past each freed slot; its default of 50 ms stretches every
 # one-second window to 1.05 s, leaving 5% of the budget unused (measured: 0.949 of the limit)
 LIMITER_BUFFER_MS = 5

@@ -8,10 +8,8 @@ import pytest
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.liveagent_pipeline import main
-from tests.support import make_account
+from tests.support import ZONE, make_account
 from tests.warehouse import Warehouse
-
-ZONE = "Europe/Bratislava"
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.conftest import ZONE
 from tests.pipeline.test_tables import CONTRACT_TABLES
-from tests.support import make_account
+from tests.support import ZONE, make_account
 from tests.warehouse import Warehouse
 
 
@@ -30,8 +29,9 @@ def test_5000_conversations(run_cli, fake: FakeLiveAgent, account: Account,
     assert warehouse.scalar("SELECT count(*) FROM {ds}.messages") == messages
     assert len(fake.log.select(path=r"/messages$")) == 5000  # one request per conversation
     conversation_pages = fake.log.select(path=r"/api/conversations$")
-    # 5,000 is a multiple of the page size: the sixth, empty page is how the API says "done"
-    assert len(conversation_pages) == 6 and {e.params["limit"] for e in conversation_pages} == \
+    # the last 30 days: 5,000 is a multiple of the page size, so the sixth, empty page is how
+    # the API says "done"; then one page of history (the start date's first hours)
+    assert len(conversation_pages) == 7 and {e.params["limit"] for e in conversation_pages} == \
         {"1000"}
     for table in CONTRACT_TABLES:
         assert warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{table}") > 0, table

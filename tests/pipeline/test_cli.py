@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,10 @@ def test_end_date_backfill_leaves_the_high_water_mark(
     backfilled = warehouse.scalar("SELECT count(*) FROM {ds}.conversations")
     assert 0 < backfilled < 120
     fake.log.clear()
-    assert run_cli("--resources", "conversations") == 0  # the state never moved: a full read
-    (listing,) = fake.log.select(path="/api/conversations$")
-    assert listing.params["datechanged"] == "gte:2025-09-09 00:00:00"
+    assert run_cli("--resources", "conversations") == 0  # the state never moved: a first sync
+    recent, history = fake.log.select(path="/api/conversations$")
+    assert recent.params["datechanged"] == "gte:2025-09-09 10:53:20"  # the last 30 days first
+    assert history.params["datechanged"] == "btw:2025-09-09 00:00:00,2025-09-09 10:53:19"
     assert warehouse.scalar("SELECT count(*) FROM {ds}.conversations") == 120
 
 
@@ -77,15 +79,20 @@ def test_progress_lines_show_rows_requests_and_rate_limit_waits(
 ) -> None:
     monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")  # 20/s: ~7 s
     assert run_cli("--resources", "conversations", "--progress-every", "1") == 0
-    err = capsys.readouterr().err.splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
     running = [line for line in err if line.startswith("extract running")]
-    assert len(running) >= 3
-    assert "API requests" in running[-1] and "waiting for the rate limit" in running[-1]
-    assert any("messages" in line and "conversations 120" in line for line in running)
+    assert len(running) >= 3 and all(len(line) < 120 for line in err)
+    assert "API requests" in running[-1] and "throttled" in running[-1]
+    assert any(re.search(r"\d+/120 conversations read \(\d+%, ETA \d+s\)", line)
+               for line in running)
     done = next(line for line in err if line.startswith("extract done in"))
     assert f"{fake.log.total:,} API requests" in done
-    waited = float(done.split("API requests, ")[1].split("s waiting")[0])
-    assert waited > 1
+    throttled = int(re.search(r"throttled (\d+)% of the time", done).group(1))
+    assert throttled > 50  # 20 requests a second for ~7 s: the limiter set the pace
+    held = float(re.search(r"\(([\d.]+)s of it held back", captured.out).group(1))
+    wall = float(re.search(r"rows in ([\d.]+)s", captured.out).group(1))
+    assert 1 < held <= wall  # wall time, not the sum of every thread's wait
     assert any(line.startswith("normalize done in") for line in err)
     assert any(line.startswith("load done in") for line in err)
 

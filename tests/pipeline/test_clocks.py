@@ -11,7 +11,7 @@ import pytest
 from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
-from tests.pipeline.conftest import ZONE
+from tests.support import ZONE
 from tests.warehouse import Warehouse
 
 UTC = timezone.utc
@@ -85,7 +85,8 @@ class TestTheAccountClock:
     ) -> None:
         """The fake's clock stands in 2025 while this machine's is later."""
         monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")
-        assert run_cli("--resources", "report_tags") == 0
+        for _ in range(6):  # the newest 30 days, then 14 older days a run
+            assert run_cli("--resources", "report_tags") == 0
         days = warehouse.rows("report_tags", "min(report_date) AS first, "
                               "max(report_date) AS last")[0]
         assert days == {"first": date(2025, 7, 11), "last": date(2025, 10, 9)}

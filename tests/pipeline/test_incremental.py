@@ -5,24 +5,8 @@ from __future__ import annotations
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.conftest import ZONE
-from tests.pipeline.test_tables import CONVERSATION_COLUMNS
 from tests.support import Api
-from tests.warehouse import Expected, Warehouse
-
-
-def assert_conversation_family_equal(api: Api, warehouse: Warehouse) -> None:
-    expected = Expected(api, ZONE)
-    assert warehouse.keyed("conversations", "conversationid", CONVERSATION_COLUMNS) == \
-        expected.conversation_rows()
-    tags = warehouse.rows("conversation_tags", "conversationid, tag_id")
-    assert sorted((r["conversationid"], r["tag_id"]) for r in tags) == \
-        sorted(expected.tag_rows())
-    groups, messages = expected.message_tables()
-    assert warehouse.keyed("message_groups", "messagegroupid", list(next(iter(groups.values()))))\
-        == groups
-    assert warehouse.keyed("messages", "messageid", list(next(iter(messages.values())))) == \
-        messages
+from tests.warehouse import Warehouse, assert_conversation_family_equal
 
 
 def high_water_mark(account: Account) -> tuple[int, int]:

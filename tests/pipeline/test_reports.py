@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.conftest import ZONE
-from tests.support import Api
+from tests.support import ZONE, Api
 from tests.warehouse import Warehouse, local_day, utc
 
 START, TODAY = date(2025, 9, 9), date(2025, 10, 9)  # the configured start; the fake's today

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.pipeline.conftest import ZONE
-from tests.support import Api
-from tests.warehouse import Expected, Warehouse, utc
+from tests.support import ZONE, Api
+from tests.warehouse import CONVERSATION_COLUMNS, Expected, Warehouse, utc
 
-CONVERSATION_COLUMNS = [
-    "conversationid", "code", "status", "datecreated", "datechanged", "datedue", "departmentid",
-    "departmentname", "ownername", "owneremail", "subject", "preview", "publicurlcode", "tags",
-    "channel_type", "messagegroupsin", "messagegroupsout",
-]
 CONTRACT_TABLES = {
     "conversations", "conversation_tags", "message_groups", "messages", "companies",
     "knowledgebases", "kb_entries", "tags", "customer_groups", "suggestion_categories", "agents",

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.test_incremental import assert_conversation_family_equal
 from tests.support import Api
-from tests.warehouse import Warehouse
+from tests.warehouse import Warehouse, assert_conversation_family_equal
 
 
 def test_a_second_run_on_the_same_target_refuses(

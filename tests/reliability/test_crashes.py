@@ -13,9 +13,8 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.test_incremental import assert_conversation_family_equal
 from tests.support import Api, make_account
-from tests.warehouse import Warehouse, duckdb_tables
+from tests.warehouse import Warehouse, assert_conversation_family_equal, duckdb_tables
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"conversations": "conversationid", "messages": "messageid",
@@ -99,8 +98,9 @@ def test_chunks_without_a_crash(
     listings = [e.params.get("datechanged", "") for e in
                 fake.log.select(path="/api/conversations$")]
     # the first listing finds everything and notes where the second load ends: that load
-    # lists only its own rows, and an open listing takes the rest
-    assert [value.split(":")[0] for value in listings] == ["gte", "btw", "gte"]
+    # lists only its own rows, and an open listing takes the rest; then the history window
+    # below the last 30 days
+    assert [value.split(":")[0] for value in listings] == ["gte", "btw", "gte", "btw"]
     assert_conversation_family_equal(api, warehouse)
 
 
@@ -126,5 +126,5 @@ def test_changes_during_a_chunked_backfill_are_not_missed(
     assert run_cli("--progress-every", "0", "--resources", "conversations") == 0
     listings = [e.params.get("datechanged", "").split(":")[0]
                 for e in fake.log.select(path="/api/conversations$")]
-    assert listings == ["gte", "btw", "btw", "btw", "gte"]
+    assert listings == ["gte", "btw", "btw", "btw", "gte", "btw"]
     assert_conversation_family_equal(api, warehouse)

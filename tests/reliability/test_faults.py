@@ -9,9 +9,8 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.test_incremental import assert_conversation_family_equal
 from tests.support import Api
-from tests.warehouse import Warehouse, duckdb_tables
+from tests.warehouse import Warehouse, assert_conversation_family_equal, duckdb_tables
 
 FAULTS = [("status", {"status": 500}), ("status", {"status": 503}), ("status", {"status": 429}),
           ("html", {"status": 502}), ("truncate", {}), ("slow", {"delay": 2.0}), ("drop", {})]

@@ -13,8 +13,7 @@ from liveagent_fake.models import Account
 from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.settings import REPORTS
-from tests.pipeline.conftest import ZONE
-from tests.support import Api, make_account
+from tests.support import ZONE, Api, make_account
 from tests.warehouse import Warehouse, duckdb_tables, same_in_both
 
 SCHEMA = "liveagent_real_world"
@@ -42,7 +41,8 @@ class TestEveryBehaviourAtOnce:
     ) -> None:
         assert run_cli() == 0
         offsets = [e.params.get("offset") for e in fake.log.select(path="/api/conversations$")]
-        assert offsets[0] is None and offsets[1:] == ["980", "1960"]  # 20 rows of overlap
+        # 20 rows of overlap; then the history window below the last 30 days, one page
+        assert offsets == [None, "980", "1960", None]
         listed = api.all_conversations_by_offset()
         assert {r["conversationid"] for r in warehouse.rows("conversations")} == \
             {r["conversationid"] for r in listed}

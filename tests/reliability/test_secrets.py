@@ -17,8 +17,7 @@ from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.conftest import ZONE
-from tests.support import NOW
+from tests.support import NOW, ZONE
 from tests.warehouse import Warehouse
 
 KEY = "SECRET-KEY-9f8e7d6c5b4a"

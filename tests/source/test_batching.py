@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sources.liveagent.batching import EarliestChanged
+from sources.liveagent.batching import EarliestChanged, NewestChanged
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -93,3 +93,41 @@ def test_limited_a_row_listed_twice_counts_once_and_the_newer_wins() -> None:
     assert [(r["conversationid"], r["datechanged"]) for r in kept] == [
         ("b", T0 + timedelta(seconds=11)), ("a", T0 + timedelta(seconds=12))]
     assert batch.truncated
+
+
+class TestNewestChanged:
+    def test_keeps_the_newest_and_all_ties_of_the_oldest_kept(self) -> None:
+        rows = [row("a", 50), row("b", 10), row("c", 30), row("d", 30), row("e", 20),
+                row("f", 40)]
+        window = NewestChanged(3)
+        for r in rows:
+            window.add(r)
+        kept = window.finish()
+        assert [r["conversationid"] for r in kept] == ["a", "f", "c", "d"]  # 30 ties both in
+        assert window.truncated
+
+    def test_pruning_keeps_memory_bounded_and_the_result_exact(self) -> None:
+        rows = [row(f"c{n}", (n * 7919) % 10007) for n in range(5000)]
+        window = NewestChanged(100)
+        for r in rows:
+            window.add(r)
+        assert window.finish() == sorted(rows, key=lambda r: r["datechanged"],
+                                         reverse=True)[:100]
+
+    def test_earlier_cuts_plan_the_older_windows_after_their_ties(self) -> None:
+        seconds = [5, 1, 2, 3, 3, 3, 4, 6, 7, 8, 9, 10]
+        window = NewestChanged(2)
+        for n, s in enumerate(seconds):
+            window.add(row(f"c{n}", s))
+        kept = window.finish()
+        assert [r["datechanged"] for r in kept] == [T0 + timedelta(seconds=s) for s in (10, 9)]
+        # windows: {8, 7}, {6, 5}, {4, 3, 3, 3} (ties of 3), and {2, 1} down to the start
+        assert window.earlier_cuts(kept[-1]["datechanged"]) == \
+            [T0 + timedelta(seconds=s) for s in (7, 5, 3)]
+
+    def test_a_row_listed_twice_counts_once_and_the_newer_wins(self) -> None:
+        window = NewestChanged(5)
+        for r in (row("a", 10), row("b", 11), row("a", 12), row("a", 9)):
+            window.add(r)
+        assert [(r["conversationid"], r["datechanged"]) for r in window.finish()] == [
+            ("a", T0 + timedelta(seconds=12)), ("b", T0 + timedelta(seconds=11))]

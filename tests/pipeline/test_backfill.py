@@ -1,0 +1,183 @@
+"""Fresh data first: the first load reads the last `priority_days`, history follows newest
+first in bounded windows; time-boxed runs keep recent data fresh during a long backfill; any
+runner calling `pipeline.run(liveagent_source())` makes the same progress."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dlt
+import pytest
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from pipelines.runner import source_state
+from sources.liveagent import liveagent_source
+from sources.liveagent.backfill import Backfill
+from tests.support import NOW, ZONE, Api, make_account
+from tests.warehouse import Warehouse, assert_conversation_family_equal
+
+REPO = Path(__file__).resolve().parents[2]
+PRIORITY_DAYS = 7
+PRIORITY_START = datetime.fromtimestamp(NOW, timezone.utc) - timedelta(days=PRIORITY_DAYS)
+
+
+@pytest.fixture
+def account() -> Account:
+    return make_account(conversations=300, timezone=ZONE)
+
+
+@pytest.fixture(autouse=True)
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__PRIORITY_DAYS", str(PRIORITY_DAYS))
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "60")
+
+
+def loads(warehouse: Warehouse, where: str) -> list[dict]:
+    """Per load, in load order: the range of `datechanged` it wrote and how many rows."""
+    return warehouse.rows("conversations", "_dlt_load_id AS load, min(datechanged) AS low, "
+                          "max(datechanged) AS high, count(*) AS n",
+                          f"WHERE {where} GROUP BY 1 ORDER BY 1")
+
+
+def test_the_newest_weeks_load_first_then_history_newest_first(
+    run_cli: Callable[..., int], api: Api, warehouse: Warehouse, account: Account,
+) -> None:
+    assert run_cli("--resources", "conversations") == 0
+    since = f"TIMESTAMPTZ '{PRIORITY_START.isoformat()}'"
+    recent = loads(warehouse, f"datechanged >= {since}")
+    history = loads(warehouse, f"datechanged < {since}")
+    assert sum(load["n"] for load in recent) == \
+        sum(account.record(i).changed >= PRIORITY_START.timestamp() for i in range(300))
+    assert max(load["load"] for load in recent) <= min(load["load"] for load in history)
+    assert len(history) >= 3
+    for newer, older in itertools.pairwise(history):  # each window older
+        assert older["high"] < newer["low"]
+    assert all(load["n"] <= 70 for load in history)  # 60 and the ties of the last second
+    assert_conversation_family_equal(api, warehouse)
+
+
+def test_any_runner_makes_the_same_progress_one_window_per_call(
+    configured: Path, api: Api, account: Account,
+) -> None:
+    pipeline = dlt.pipeline("any_runner", destination=dlt.destinations.duckdb(
+        str(configured / "any.duckdb")), dataset_name="liveagent",
+        pipelines_dir=str(configured / "pipelines"))
+    calls = 0
+    while True:
+        calls += 1
+        pipeline.run(liveagent_source().with_resources("conversations", "conversation_tags",
+                                                       "message_groups", "messages"))
+        backfill = Backfill.of(source_state(pipeline))
+        if not backfill.pending:
+            break
+        assert calls < 20
+    assert calls >= 4  # the recent days (two loads of 60), then history window by window
+    assert_conversation_family_equal(api, Warehouse(str(configured / "any.duckdb")))
+
+
+def test_time_boxed_runs_keep_recent_data_fresh_during_the_backfill(
+    run_cli: Callable[..., int], api: Api, account: Account, warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")  # 20 a second
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
+    agent = account.entities.agents[0].email
+    runs = 0
+    while True:
+        runs += 1
+        changed = account.conversation_id(runs)
+        account.clock.advance(60)
+        account.set_status(changed, "R", useridentifier=agent)  # a change since the last tick
+        assert run_cli("--resources", "conversations", "--max-duration", "3s",
+                       "--progress-every", "0") == 0
+        out = capsys.readouterr().out
+        assert warehouse.scalar("SELECT status FROM {ds}.conversations "
+                                f"WHERE conversationid = '{changed}'") == "R"
+        if "backfill complete" in out:
+            break
+        assert "history left:" in out and runs < 15
+    assert runs >= 3  # the history took several ticks
+    assert_conversation_family_equal(api, warehouse)
+
+
+def test_status_says_what_is_left(
+    run_cli: Callable[..., int], warehouse: Warehouse, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, configured: Path,
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
+    assert run_cli("--max-duration", "2s", "--progress-every", "0") == 0
+    capsys.readouterr()
+    from pipelines.liveagent_pipeline import main
+    assert main(["status", "--pipelines-dir", str(configured / "pipelines")]) == 0
+    out = capsys.readouterr().out
+    assert "conversations: history left:" in out and "windows" in out
+    assert "reports: closed days loaded through 2025-10-08" in out
+
+
+def test_reports_start_at_the_accounts_oldest_conversation(
+    run_cli: Callable[..., int], account: Account, warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
+    resources = ("--resources", "conversations,report_tags")
+    assert run_cli(*resources) == 0
+    days = warehouse.rows("report_tags", "min(report_date) AS first")[0]["first"]
+    assert (datetime(2025, 10, 9).date() - days).days == PRIORITY_DAYS  # the newest first
+    for _ in range(8):
+        assert run_cli(*resources) == 0
+    oldest = min(account.record(i).created for i in range(300))
+    first = warehouse.rows("report_tags", "min(report_date) AS first")[0]["first"]
+    oldest_day = datetime.fromtimestamp(oldest, timezone.utc).astimezone().date()
+    assert abs((first - oldest_day).days) <= 1  # not 90 days back: the account is 30 days old
+
+
+@pytest.mark.parametrize("point, count", [("extract", 30), ("extract", 200), ("load", 3)])
+def test_a_killed_backfill_resumes_exactly(
+    run_cli: Callable[..., int], api: Api, warehouse: Warehouse, configured: Path, point: str,
+    count: int,
+) -> None:
+    """Killed in the recent days' loads, in a history window, and at a load's commit."""
+    killed = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.killer", point, str(count), "--", "run",
+         "--progress-every", "0", "--pipelines-dir", str(configured / "pipelines"),
+         "--resources", "conversations"],
+        cwd=configured, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+        text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert run_cli("--resources", "conversations", "--progress-every", "0") == 0
+    assert_conversation_family_equal(api, warehouse)
+
+
+def test_a_run_killed_at_its_time_box_cut_resumes_exactly(
+    run_cli: Callable[..., int], fake: FakeLiveAgent, api: Api, warehouse: Warehouse,
+    configured: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
+    killed = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.killer", "load", "8", "--", "run",
+         "--progress-every", "0", "--pipelines-dir", str(configured / "pipelines"),
+         "--resources", "conversations", "--max-duration", "2s"],
+        cwd=configured, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+        text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    while run_cli("--resources", "conversations", "--progress-every", "0",
+                  "--max-duration", "2s") == 0:
+        if not Backfill.of(source_state(dlt.attach(
+                pipeline_name=_name(configured), pipelines_dir=str(configured / "pipelines"))
+                )).pending:
+            break
+    assert_conversation_family_equal(api, warehouse)
+
+
+def _name(configured: Path) -> str:
+    return next(p.name for p in (configured / "pipelines").iterdir() if p.is_dir())
