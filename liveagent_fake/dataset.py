@@ -405,7 +405,7 @@ def generate_conversation(
     last_event = max(g.finished for g in groups)
     resolved = any(g.rtype == "R" for g in groups)
     status = _status(rng, groups, resolved, customer_id)
-    changed = last_event
+    changed = min(end, last_event)  # nothing changes after the account's now
     if rng.random() < 0.1:  # touched later (a tag, a field): datechanged is not creation order
         changed = min(end, last_event + rng.randrange(30 * DAY))
     dept = entities.departments[department]
