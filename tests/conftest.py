@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from tests.postgres_server import REQUIRE_ENV, PostgresUnavailable, postgres_server
 from tests.support import Api
+from tests.warehouse import drop_postgres_schemas
 
 # dlt's anonymous usage telemetry would try the network from every test run
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -37,3 +39,14 @@ def postgres_dsn() -> Iterator[str]:
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(f"{REQUIRE_ENV}=1 but {message}")
         pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_schema(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A schema name no other test uses (the server is shared by the session: a name used
+    twice would hand the second test the first one's state), with the credentials set the
+    dlt way; its schemas are dropped afterwards."""
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_dsn)
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    yield name
+    drop_postgres_schemas(postgres_dsn, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -172,3 +173,44 @@ def postgres_tables(dsn: str, schema: str) -> dict[str, Counter]:
             columns = [d[0] for d in cursor.description]
             tables[name] = rows_of(columns, cursor.fetchall(), name)
     return tables
+
+
+def postgres_scalar(dsn: str, sql: str) -> Any:
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def drop_postgres_schemas(dsn: str, prefix: str) -> None:
+    """Drops every schema whose name starts with `prefix` (a test's datasets and their staging)."""
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+                       (prefix,))
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the CLI loads: a DuckDB file or a Postgres schema, with what it holds."""
+
+    destination: str  # duckdb or postgres
+    location: str  # the DuckDB file, or the Postgres DSN
+    dataset: str = "liveagent"
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        if self.destination == "duckdb":
+            return ("--duckdb-path", self.location, "--dataset", self.dataset)
+        return ("--destination", "postgres", "--dataset", self.dataset)
+
+    def tables(self) -> dict[str, Counter]:
+        if self.destination == "duckdb":
+            return duckdb_tables(Warehouse(self.location, self.dataset))
+        return postgres_tables(self.location, self.dataset)
+
+    def other(self, name: str) -> Target:
+        """A second target of the same kind, e.g. for a clean run to compare with."""
+        if self.destination == "duckdb":
+            return Target("duckdb", self.location.replace(".duckdb", f"_{name}.duckdb"))
+        return Target("postgres", self.location, f"{self.dataset}_{name}")

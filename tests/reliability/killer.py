@@ -2,7 +2,9 @@
 an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N -- ARGS...
 
 POINT is extract (after N API requests of the run), normalize (after N normalized packages
-were written, before they are committed) or load (after N load jobs ran)."""
+were written, before they are committed), load (after N load jobs ran and were recorded as
+done) or copied (after N COPY statements committed in Postgres, before dlt records the job as
+done: the window in which a resumed job finds its rows already in the table)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 import threading
 from typing import Any
 
+from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
 from dlt.load.load import Load
 from dlt.normalize.normalize import Normalize
 
@@ -40,6 +43,7 @@ POINTS = {
     "extract": (LiveAgentClient, "get"),
     "normalize": (Normalize, "spool_schema_files"),
     "load": (Load, "w_run_job"),
+    "copied": (PostgresCsvCopyJob, "run"),
 }
 
 if __name__ == "__main__":

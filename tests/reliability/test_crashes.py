@@ -13,9 +13,10 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.postgres import COMMITTED_JOBS_TABLE
 from tests.pipeline.test_incremental import assert_conversation_family_equal
 from tests.support import Api, make_account
-from tests.warehouse import Warehouse, duckdb_tables
+from tests.warehouse import Target, Warehouse, postgres_scalar
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"conversations": "conversationid", "messages": "messageid",
@@ -46,21 +47,54 @@ def assert_no_duplicates(warehouse: Warehouse) -> None:
         assert total == distinct > 0, table
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request: pytest.FixtureRequest, configured: Path) -> Target:
+    if request.param == "duckdb":
+        return Target("duckdb", str(configured / "warehouse.duckdb"))
+    return Target("postgres", request.getfixturevalue("postgres_dsn"),
+                  request.getfixturevalue("postgres_schema"))
+
+
+def assert_equal_to_a_clean_run(run_cli, target: Target) -> None:
+    clean = target.other("clean")
+    assert run_cli("--progress-every", "0", *clean.args) == 0
+    expected, recovered = clean.tables(), target.tables()
+    assert set(recovered) == set(expected)
+    for table in expected:  # snapshots: one per finished run in each target
+        if table != "agent_online_status":
+            assert recovered[table] == expected[table], table
+
+
 @pytest.mark.parametrize("point, count", [("extract", 60), ("normalize", 1), ("load", 5)])
 def test_killed_run_then_rerun_is_exact(
-    run_cli, fake: FakeLiveAgent, api: Api, warehouse: Warehouse, configured: Path,
+    run_cli, fake: FakeLiveAgent, api: Api, target: Target, configured: Path,
     point: str, count: int
 ) -> None:
-    assert killed_run(configured, point, count) == -9  # it really died mid-step
-    assert run_cli("--progress-every", "0") == 0
-    assert_conversation_family_equal(api, warehouse)
-    assert_no_duplicates(warehouse)
-    assert run_cli("--progress-every", "0", "--duckdb-path", "clean.duckdb") == 0
-    clean = duckdb_tables(Warehouse(str(configured / "clean.duckdb")))
-    recovered = duckdb_tables(warehouse)
-    for table in clean:  # snapshots: one per finished run in each file
-        if table != "agent_online_status":
-            assert recovered[table] == clean[table], table
+    assert killed_run(configured, point, count, *target.args) == -9  # it really died mid-step
+    assert run_cli("--progress-every", "0", *target.args) == 0
+    if target.destination == "duckdb":
+        warehouse = Warehouse(target.location)
+        assert_conversation_family_equal(api, warehouse)
+        assert_no_duplicates(warehouse)
+    assert_equal_to_a_clean_run(run_cli, target)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("count, create_indexes", [(1, "true"), (4, "false")])
+def test_killed_after_a_copy_committed_then_rerun_is_exact(
+    run_cli, fake: FakeLiveAgent, configured: Path, postgres_dsn: str, postgres_schema: str,
+    monkeypatch: pytest.MonkeyPatch, count: int, create_indexes: str
+) -> None:
+    """The COPY committed in Postgres, dlt had not yet recorded the job as done: the resumed
+    job must not copy the file a second time, with or without dlt's unique indexes."""
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREATE_INDEXES", create_indexes)
+    target = Target("postgres", postgres_dsn, postgres_schema)
+    committed = f"SELECT count(*) FROM {postgres_schema}.{COMMITTED_JOBS_TABLE}"
+    assert killed_run(configured, "copied", count, *target.args) == -9
+    assert postgres_scalar(postgres_dsn, committed) >= count  # died inside the window
+    assert run_cli("--progress-every", "0", *target.args) == 0
+    assert postgres_scalar(postgres_dsn, committed) == 0  # forgotten once the package loaded
+    assert_equal_to_a_clean_run(run_cli, target)
 
 
 @pytest.fixture
