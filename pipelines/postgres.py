@@ -9,10 +9,10 @@ between `PostgresCsvCopyJob.run`'s commit and that record leaves the job in `sta
 next to the first: with `create_indexes` (the default) `_dlt_id`'s unique index refuses it on
 every later run (measured: `UniqueViolation` on `<table>__dlt_id_key`, the package never
 loads); without it an appended table such as `_dlt_pipeline_state` would keep both copies.
-Here every COPY commits together with a row naming its job in `_dlt_committed_jobs`, in the
-same transaction, and a job whose row exists is done: a repeated job is a no-op whatever the
-indexes, the write disposition or the staging. A package's rows are deleted when dlt
-completes it.
+Here every COPY (and dlt's INSERT of the pipeline state) commits together with a row naming
+its job in `_dlt_committed_jobs`, in the same transaction, and a job whose row exists is done:
+a repeated job is a no-op whatever the indexes, the write disposition or the staging. A
+package's rows are deleted when dlt completes it.
 
 Lock waits: `lock_timeout_seconds` (`destination.postgres.lock_timeout_seconds`, default 60)
 becomes Postgres' `lock_timeout` on every session of the run, so a schema change that waits
@@ -25,12 +25,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from dlt.common import logger
 from dlt.common.configuration import configspec
 from dlt.common.destination import DestinationCapabilitiesContext
-from dlt.common.destination.client import LoadJob, PreparedTableSchema
+from dlt.common.destination.client import LoadJob, PreparedTableSchema, RunnableLoadJob
 from dlt.common.schema import Schema
 from dlt.destinations import postgres as dlt_postgres
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -40,6 +40,7 @@ from dlt.destinations.impl.postgres.configuration import (
 )
 from dlt.destinations.impl.postgres.postgres import PostgresClient, PostgresCsvCopyJob
 from dlt.destinations.impl.postgres.sql_client import Psycopg2SqlClient
+from dlt.destinations.insert_job_client import InsertValuesLoadJob
 
 COMMITTED_JOBS_TABLE = "_dlt_committed_jobs"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
@@ -117,19 +118,33 @@ class CommittedJobs:
         self.sql_client.execute_sql(f"DELETE FROM {self.table} WHERE load_id = %s", load_id)
 
 
-class ResumableCsvCopyJob(PostgresCsvCopyJob):
-    """dlt's COPY job, committed together with its record in `_dlt_committed_jobs`; run again
-    after a crash it finds the record and does nothing."""
-
-    _job_client: ResumablePostgresClient
+class ResumableJob(RunnableLoadJob):
+    """Mixin for a dlt job that writes in one transaction: the commit also records the job in
+    `_dlt_committed_jobs`; run again after a crash, the job finds its record and does
+    nothing."""
 
     def run(self) -> None:
-        committed = self._job_client.committed_jobs
+        committed = cast(ResumablePostgresClient, self._job_client).committed_jobs
         if committed.holds(self._load_id, self.job_id()):
-            logger.info(f"{self.job_id()} was copied before the last run ended; not copied again")
+            logger.info(f"{self.job_id()} was committed before the last run ended; not again")
             return
         with committed.recording(self._load_id, self.job_id()):
-            super().run()
+            super().run()  # type: ignore[safe-super]
+
+
+class ResumableCsvCopyJob(ResumableJob, PostgresCsvCopyJob):
+    pass
+
+
+class ResumableInsertValuesJob(ResumableJob, InsertValuesLoadJob):
+    """dlt writes `_dlt_pipeline_state` in insert_values whatever the loader file format."""
+
+
+# dlt's jobs that write one file in one transaction. Not the merge jobs (SqlLoadJob): they
+# may run outside a transaction, and run again they delete and insert the same rows, as the
+# staging tables they read stay as they are until the next package.
+RESUMABLE_JOBS: dict[type[LoadJob], type[ResumableJob]] = {
+    PostgresCsvCopyJob: ResumableCsvCopyJob, InsertValuesLoadJob: ResumableInsertValuesJob}
 
 
 class ResumablePostgresClient(PostgresClient):
@@ -145,9 +160,8 @@ class ResumablePostgresClient(PostgresClient):
     def create_load_job(self, table: PreparedTableSchema, file_path: str, load_id: str,
                         restore: bool = False) -> LoadJob:
         job = super().create_load_job(table, file_path, load_id, restore)
-        if type(job) is PostgresCsvCopyJob:
-            return ResumableCsvCopyJob(file_path)
-        return job
+        resumable = RESUMABLE_JOBS.get(type(job))
+        return resumable(file_path) if resumable else job
 
     def initialize_storage(self, truncate_tables: Iterable[str] | None = None) -> None:
         super().initialize_storage(truncate_tables or ())
