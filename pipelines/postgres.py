@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, cast
 
 from dlt.common import logger
@@ -33,7 +33,7 @@ from dlt.common.destination import DestinationCapabilitiesContext
 from dlt.common.destination.client import LoadJob, PreparedTableSchema, RunnableLoadJob
 from dlt.common.schema import Schema
 from dlt.destinations import postgres as dlt_postgres
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.exceptions import DatabaseTerminalException, DatabaseUndefinedRelation
 from dlt.destinations.impl.postgres.configuration import (
     PostgresClientConfiguration,
     PostgresCredentials,
@@ -73,7 +73,8 @@ class CommitRecordingSqlClient(Psycopg2SqlClient):
 
     @contextmanager
     def also_on_commit(self, sql: str, *args: Any) -> Iterator[None]:
-        """Runs `sql` just before each commit inside this context, in the same transaction."""
+        """Runs `sql` just before each commit inside this context, in the same transaction
+        (for jobs that commit once)."""
         self._on_commit.append((sql, args))
         try:
             yield
@@ -87,8 +88,9 @@ class CommitRecordingSqlClient(Psycopg2SqlClient):
 
 
 class CommittedJobs:
-    """`_dlt_committed_jobs`: (load id, job id) of every COPY committed by a package that has
-    not completed yet. It lives in the dataset, whichever dataset (staging or not) a job loads."""
+    """`_dlt_committed_jobs`: (load id, job id) of every job committed by a package that dlt
+    has not completed yet. It lives in the dataset, whichever dataset (staging or not) a job
+    loads."""
 
     def __init__(self, sql_client: CommitRecordingSqlClient) -> None:
         self.sql_client = sql_client
@@ -104,8 +106,9 @@ class CommittedJobs:
         try:
             found = self.sql_client.execute_sql(
                 f"SELECT 1 FROM {self.table} WHERE load_id = %s AND job_id = %s", load_id, job_id)
-        except DatabaseUndefinedRelation:  # a package initialized before this table existed
-            self.create()
+        except DatabaseUndefinedRelation:  # a package begun before this table existed
+            with suppress(DatabaseTerminalException):  # another job created it meanwhile
+                self.create()
             return False
         return bool(found)
 
@@ -169,8 +172,9 @@ class ResumablePostgresClient(PostgresClient):
             self.committed_jobs.create()
 
     def complete_load(self, load_id: str) -> None:
-        super().complete_load(load_id)
+        # every job of the package is recorded as done locally: none of them runs again
         self.committed_jobs.forget(load_id)
+        super().complete_load(load_id)
 
 
 class ResumablePostgres(dlt_postgres):

@@ -17,7 +17,7 @@ from liveagent_fake.server import FakeLiveAgent
 from pipelines.postgres import COMMITTED_JOBS_TABLE
 from tests.pipeline.test_incremental import assert_conversation_family_equal
 from tests.support import Api, make_account
-from tests.warehouse import Target, Warehouse, postgres_scalar
+from tests.warehouse import Target, Warehouse, assert_equal_to_a_clean_run, postgres_scalar
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"conversations": "conversationid", "messages": "messageid",
@@ -61,16 +61,6 @@ def target(request: pytest.FixtureRequest, configured: Path) -> Target:
         return Target("duckdb", str(configured / "warehouse.duckdb"))
     return Target("postgres", request.getfixturevalue("postgres_dsn"),
                   request.getfixturevalue("postgres_schema"))
-
-
-def assert_equal_to_a_clean_run(run_cli, target: Target) -> None:
-    clean = target.other("clean")
-    assert run_cli("--progress-every", "0", *clean.args) == 0
-    expected, recovered = clean.tables(), target.tables()
-    assert set(recovered) == set(expected)
-    for table in expected:  # snapshots: one per finished run in each target
-        if table != "agent_online_status":
-            assert recovered[table] == expected[table], table
 
 
 @pytest.mark.parametrize("point, count", [("extract", 60), ("normalize", 1), ("load", 5)])
