@@ -190,3 +190,19 @@ class ResumablePostgres(dlt_postgres):
     @property
     def client_class(self) -> type[PostgresClient]:
         return ResumablePostgresClient
+
+
+def configured() -> PostgresConfiguration | None:
+    """The Postgres configuration a run would use (for messages), None if it cannot be read."""
+    try:
+        return cast(PostgresConfiguration, ResumablePostgres().configuration(
+            None, accept_partial=True))  # type: ignore[arg-type]  # None: from the config
+    except Exception:  # a message about the server must not fail for want of its address
+        return None
+
+
+def server_address(credentials: PostgresCredentials) -> str:
+    """host:port/database, with the socket directory as the host when `host` is a query
+    parameter (as libpq reads it); never the password."""
+    host = (credentials.query or {}).get("host") or credentials.host
+    return f"{host}:{credentials.port}/{credentials.database}"
