@@ -101,6 +101,11 @@ def failed_jobs(error: DestinationHasFailedJobs) -> str:
     return f"{len(jobs)} load job(s) failed at the destination: {first}"
 
 
+# what a lost or refused connection looks like: libpq's own errors have no SQLSTATE; 08 is the
+# connection class, 57P01-57P03 a server shutting down, crashed or starting
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+_LOGIN_REFUSED = re.compile(r"authentication failed|does not exist|no pg_hba\.conf entry")
+_LIBPQ_PREFIX = re.compile(r"^connection to server .*? failed: (FATAL:\s+)?")
 # dlt commits a load's state only with the load (`_dlt_loads`); a package it could not finish
 # stays pending and the next run loads it first
 _NOT_LOADED = ("this run's load did not complete and state did not advance (the next run "
@@ -108,10 +113,20 @@ _NOT_LOADED = ("this run's load did not complete and state did not advance (the 
 
 
 def postgres_failure(error: BaseException) -> tuple[str, int] | None:
-    """A lock wait that timed out."""
+    """A lock wait that timed out, a server out of reach, or one that refused the login."""
     if isinstance(error, psycopg2.errors.LockNotAvailable):
         return lock_timeout_message(*postgres_server()), EXIT_FAILED
-    return None
+    if not isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)) or \
+            (error.pgcode is not None and not error.pgcode.startswith(_CONNECTION_STATES)):
+        return None
+    reason = _LIBPQ_PREFIX.sub("", str(error).strip().splitlines()[0]).strip()
+    where, _ = postgres_server()
+    if _LOGIN_REFUSED.search(reason):
+        return (f"Postgres at {where} refused the login ({reason}); check "
+                "destination.postgres.credentials (env DESTINATION__POSTGRES__CREDENTIALS)",
+                EXIT_USAGE)
+    return (f"Postgres at {where} is unreachable ({reason}); {_NOT_LOADED}; check that the "
+            "server is up and destination.postgres.credentials", EXIT_FAILED)
 
 
 def lock_timeout_message(where: str, lock_timeout: float) -> str:
