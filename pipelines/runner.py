@@ -117,7 +117,7 @@ def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt
             )
         destination: Any = dlt.destinations.duckdb(str(options.duckdb_file))
     elif options.destination == "postgres":
-        destination = ResumablePostgres()  # dlt's, with a lock timeout (pipelines/postgres.py)
+        destination = ResumablePostgres()  # dlt's, resumable, with a lock timeout (postgres.py)
     else:
         raise UsageError(f"unknown destination '{options.destination}'; use duckdb or postgres")
     location: dict[str, Any] = {"pipelines_dir": options.pipelines_dir} \

@@ -52,7 +52,7 @@ def postgres_dsn() -> Iterator[str]:
 
 @pytest.fixture
 def own_postgres_dsn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A Postgres server of this test's own (it may stop it), with credentials set the dlt
+    """A Postgres server of this test's own (it may kill it), with credentials set the dlt
     way; the password is one nothing else contains (the server trusts local connections)."""
     for dsn in _serve_postgres(own=True):
         dsn = dsn.replace("postgres:postgres@", f"postgres:{OWN_POSTGRES_PASSWORD}@")
