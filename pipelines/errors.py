@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+import psycopg2
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
 from dlt.common.destination.exceptions import DestinationHasFailedJobs
 from dlt.common.schema.exceptions import DataValidationError
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
+from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
 from .runner import BusyError, UsageError
 
 EXIT_OK = 0
@@ -28,7 +30,9 @@ def causes(error: BaseException) -> Iterator[BaseException]:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        # dlt's loader carries a failed job's exception as `client_exception`
+        current = current.__cause__ or current.__context__ \
+            or getattr(current, "client_exception", None)
 
 
 def explain(error: BaseException) -> tuple[str, int]:
@@ -52,6 +56,9 @@ def explain(error: BaseException) -> tuple[str, int]:
                     EXIT_FAILED)
         if isinstance(cause, DestinationHasFailedJobs):
             return failed_jobs(cause), EXIT_FAILED
+        postgres = postgres_failure(cause)
+        if postgres:
+            return postgres
         if isinstance(cause, DataValidationError):
             column = str(cause.column_name).split("__v_")[0]
             return (f"LiveAgent sent '{column}' of {cause.table_name} as a new type "
@@ -92,3 +99,48 @@ def failed_jobs(error: DestinationHasFailedJobs) -> str:
     first = jobs[0].failed_message.strip().splitlines()[0] if jobs and jobs[0].failed_message \
         else "no message"
     return f"{len(jobs)} load job(s) failed at the destination: {first}"
+
+
+# what a lost or refused connection looks like: libpq's own errors have no SQLSTATE; 08 is the
+# connection class, 57P01-57P03 a server shutting down, crashed or starting
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+_LOGIN_REFUSED = re.compile(r"authentication failed|does not exist|no pg_hba\.conf entry")
+_LIBPQ_PREFIX = re.compile(r"^connection to server .*? failed: (FATAL:\s+)?")
+# dlt commits a load's state only with the load (`_dlt_loads`); a package it could not finish
+# stays pending and the next run loads it first
+_NOT_LOADED = ("this run's load did not complete and state did not advance (the next run "
+               "loads what this one read)")
+
+
+def postgres_failure(error: BaseException) -> tuple[str, int] | None:
+    """A lock wait that timed out, a server out of reach, or one that refused the login."""
+    if isinstance(error, psycopg2.errors.LockNotAvailable):
+        return lock_timeout_message(*postgres_server()), EXIT_FAILED
+    if not isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)) or \
+            (error.pgcode is not None and not error.pgcode.startswith(_CONNECTION_STATES)):
+        return None
+    reason = _LIBPQ_PREFIX.sub("", str(error).strip().splitlines()[0]).strip()
+    where, _ = postgres_server()
+    if _LOGIN_REFUSED.search(reason):
+        return (f"Postgres at {where} refused the login ({reason}); check "
+                "destination.postgres.credentials (env DESTINATION__POSTGRES__CREDENTIALS)",
+                EXIT_USAGE)
+    return (f"Postgres at {where} is unreachable ({reason}); {_NOT_LOADED}; check that the "
+            "server is up and destination.postgres.credentials", EXIT_FAILED)
+
+
+def lock_timeout_message(where: str, lock_timeout: float) -> str:
+    return (f"Postgres at {where}: a statement of the load waited more than {lock_timeout:g} s "
+            "for a lock another session holds on a table of the dataset (a reader's open "
+            f"transaction, say, while new columns had to be added); {_NOT_LOADED}; end that "
+            "session's transaction (pg_stat_activity shows it 'idle in transaction') or raise "
+            "destination.postgres.lock_timeout_seconds, then run again")
+
+
+def postgres_server() -> tuple[str, float]:
+    """The configured server's address (host, port and database: never the password, which
+    libpq's messages do not repeat either) and lock timeout."""
+    config = configured()
+    if config is None or config.credentials is None:
+        return "the configured server", DEFAULT_LOCK_TIMEOUT_SECONDS
+    return server_address(config.credentials), config.lock_timeout_seconds

@@ -25,6 +25,7 @@ import dlt
 
 from pipelines import demo
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
+from pipelines.logs import quiet_load_jobs
 from pipelines.progress import Progress
 from pipelines.runner import (
     DEFAULT_DATASET,
@@ -156,6 +157,7 @@ def known_secrets() -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    quiet_load_jobs(not args.debug)  # a retried job's traceback only with --debug
     try:
         output, code = execute(args)
     except Exception as error:

@@ -21,6 +21,7 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 from filelock import FileLock, Timeout
 
+from pipelines.postgres import ResumablePostgres
 from sources.liveagent import (
     CONVERSATION_FAMILY,
     INTERNAL_RESOURCES,
@@ -138,7 +139,7 @@ def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt
             )
         destination: Any = dlt.destinations.duckdb(str(options.duckdb_file))
     elif options.destination == "postgres":
-        destination = dlt.destinations.postgres()
+        destination = ResumablePostgres()  # dlt's, resumable, with a lock timeout (postgres.py)
     else:
         raise UsageError(f"unknown destination '{options.destination}'; use duckdb or postgres")
     location: dict[str, Any] = {"pipelines_dir": options.pipelines_dir} \

@@ -18,6 +18,8 @@ from pathlib import Path
 
 DSN_ENV = "LIVEAGENT_TEST_POSTGRES_DSN"
 REQUIRE_ENV = "LIVEAGENT_REQUIRE_POSTGRES"
+# in the DSN of a test's own server (which trusts local connections) and nowhere else
+OWN_POSTGRES_PASSWORD = "pw-only-in-the-dsn-4711"
 
 
 class PostgresUnavailable(Exception):
@@ -71,9 +73,11 @@ def _debian(workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields a DSN of a running Postgres; raises PostgresUnavailable with every reason."""
-    dsn = os.environ.get(DSN_ENV)
+def postgres_server(own: bool = False) -> Iterator[str]:
+    """Yields a DSN of a running Postgres; raises PostgresUnavailable with every reason.
+    `own`: a server started for the caller alone, never the one `LIVEAGENT_TEST_POSTGRES_DSN`
+    names (for tests that stop it)."""
+    dsn = None if own else os.environ.get(DSN_ENV)
     if dsn:
         yield dsn
         return

@@ -2,8 +2,12 @@
 an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N -- ARGS...
 
 POINT is extract (after N API requests of the run), normalize (after N normalized packages
-were written, before they are committed), load (after N load jobs ran) or reconcile (when the
-Nth reconciliation of conversation ids has listed every id, before it records anything)."""
+were written, before they are committed), load (after N load jobs ran and were recorded as
+done), copied (after N COPY statements committed in Postgres, before dlt records the job as
+done: the window in which a resumed job finds its rows already in the table), inserted (the
+same for an INSERT job) or reconcile (when the Nth reconciliation of conversation ids has
+listed every id, before it records anything). POINT seconds kills the run N (a float)
+seconds after it started, wherever it is then."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import sys
 import threading
 from typing import Any
 
+from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
+from dlt.destinations.insert_job_client import InsertValuesLoadJob
 from dlt.load.load import Load
 from dlt.normalize.normalize import Normalize
 
@@ -46,10 +52,21 @@ POINTS = {
     "normalize": (Normalize, "spool_schema_files"),
     "load": (Load, "w_run_job"),
     "reconcile": (conversation_family, "_record_deleted"),
+    "copied": (PostgresCsvCopyJob, "run"),
+    "inserted": (InsertValuesLoadJob, "run"),  # dlt writes its state table so in Postgres
 }
+
+def kill_in(seconds: float) -> None:
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGKILL))
+    timer.daemon = True  # a run that ends first exits as usual
+    timer.start()
+
 
 if __name__ == "__main__":
     point, count, separator, *cli_args = sys.argv[1:]
     assert separator == "--"
-    kill_after(*POINTS[point], int(count))
+    if point == "seconds":
+        kill_in(float(count))
+    else:
+        kill_after(*POINTS[point], int(count))
     sys.exit(main(cli_args))
