@@ -3,7 +3,10 @@
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
                            [--full-refresh] [--duckdb-path FILE]
+                           [--duckdb-storage-version VERSION]
     liveagent-pipeline demo [--conversations N] [--duckdb-path FILE]
+    liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
+    liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
@@ -22,7 +25,7 @@ from typing import NoReturn
 
 import dlt
 
-from pipelines import demo
+from pipelines import demo, duckdb_commands
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
 from pipelines.progress import Progress
 from pipelines.runner import (
@@ -63,6 +66,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name")
     run.add_argument("--duckdb-path", default=DEFAULT_DUCKDB_PATH,
                      help=f"DuckDB file (default ./{DEFAULT_DUCKDB_PATH})")
+    run.add_argument("--duckdb-storage-version", metavar="VERSION",
+                     help="storage format of a new DuckDB file: the oldest DuckDB release "
+                     "that must open it, or 'latest' (default: destination.duckdb."
+                     "storage_version, else v1.4.0)")
     run.add_argument("--resources", default="",
                      help="comma-separated tables to load (default: all)")
     run.add_argument("--start-date", type=date_argument,
@@ -80,6 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
+    duckdb_commands.add_commands(commands)
     for command in (run, demo_parser):
         command.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
         command.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
@@ -95,12 +103,14 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
-        reconcile=args.reconcile,
+        reconcile=args.reconcile, duckdb_storage_version=args.duckdb_storage_version,
     )
 
 
 def execute(args: argparse.Namespace) -> tuple[str, int]:
     """The summary to print and the exit code of a run that loaded."""
+    if args.command in duckdb_commands.COMMANDS:
+        return duckdb_commands.execute(args), EXIT_OK
     progress = Progress(period=args.progress_every) if args.progress_every > 0 else None
     if args.command == "demo":
         return demo.run(args, progress), EXIT_OK
