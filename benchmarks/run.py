@@ -30,6 +30,7 @@ from .scenarios import (
     nothing_changed,
     reconciliation,
     saturation,
+    storage,
     throughput,
 )
 
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,
     "reconciliation": reconciliation.run,
+    "storage": storage.run,
     "throughput": throughput.run,  # the long one last
 }
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
