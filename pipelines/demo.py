@@ -17,6 +17,7 @@ from dlt.common.runtime.collector_base import Collector
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.duckdb_file import format_table
 from pipelines.runner import RunOptions, run_pipeline, summary
 
 DEMO_TIMEZONE = "Europe/Bratislava"
@@ -85,17 +86,9 @@ def example_queries(path: Path, dataset: str) -> str:
             result = db.execute(query)
             names = [d[0] for d in result.description]
             rows = [[str(v) for v in row] for row in result.fetchall()]
-            blocks.append(f"-- {title}\n{_dedent(query)}\n{_table(names, rows)}")
+            blocks.append(f"-- {title}\n{_dedent(query)}\n{format_table(names, rows)}")
     return "\n\n".join(blocks)
 
 
 def _dedent(sql: str) -> str:
     return "\n".join(line.strip() for line in sql.strip().splitlines())
-
-
-def _table(names: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n)
-              for i, n in enumerate(names)]
-    line = "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([line, "  ".join("-" * w for w in widths), *body])

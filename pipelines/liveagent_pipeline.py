@@ -3,7 +3,10 @@
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
                            [--full-refresh] [--duckdb-path FILE]
+                           [--duckdb-storage-version VERSION]
     liveagent-pipeline demo [--conversations N] [--duckdb-path FILE]
+    liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
+    liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
@@ -23,7 +26,7 @@ from typing import NoReturn
 
 import dlt
 
-from pipelines import demo
+from pipelines import demo, duckdb_commands
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
 from pipelines.logs import quiet_load_jobs
 from pipelines.progress import Progress
@@ -73,6 +76,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--max-duration", type=duration_argument, metavar="DURATION",
                      help="time box, e.g. 14m: bring the warehouse up to date, then spend "
                      "the rest on history and stop starting new backfill loads after it")
+    run.add_argument("--duckdb-storage-version", metavar="VERSION",
+                     help="storage format of a new DuckDB file: the oldest DuckDB release "
+                     "that must open it, or 'latest' (default: destination.duckdb."
+                     "storage_version, else v1.4.0)")
     run.add_argument("--resources", default="",
                      help="comma-separated tables to load (default: all)")
     run.add_argument("--start-date", type=date_argument,
@@ -90,6 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
+    duckdb_commands.add_commands(commands)
     for command in (run, demo_parser, status):
         command.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
         command.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
@@ -109,6 +117,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
         reconcile=args.reconcile, max_duration=args.max_duration or configured_max_duration(),
+        duckdb_storage_version=args.duckdb_storage_version,
     )
 
 
@@ -138,6 +147,8 @@ def duration_argument(value: str) -> float:
 
 def execute(args: argparse.Namespace) -> tuple[str, int]:
     """The summary to print and the exit code of a run that loaded."""
+    if args.command in duckdb_commands.COMMANDS:
+        return duckdb_commands.execute(args), EXIT_OK
     progress = Progress(period=args.progress_every) if args.progress_every > 0 else None
     if args.command == "demo":
         return demo.run(args, progress), EXIT_OK

@@ -21,6 +21,7 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 from filelock import FileLock, Timeout
 
+from pipelines import duckdb_file
 from pipelines.postgres import ResumablePostgres
 from sources.liveagent import (
     CONVERSATION_FAMILY,
@@ -69,6 +70,8 @@ class RunOptions:
     keep_load_packages: int = DEFAULT_KEPT_LOAD_PACKAGES  # loaded packages kept to inspect
     reconcile: bool = False  # list every conversation id now to find purged ones
     max_duration: float | None = None  # seconds: stop starting backfill loads after this
+    # format of a new DuckDB file: None reads destination.duckdb.storage_version, else v1.4.0
+    duckdb_storage_version: str | None = None
 
     @property
     def duckdb_file(self) -> Path:
@@ -187,7 +190,22 @@ def run_pipeline(
     started = time.monotonic()
     pipeline = make_pipeline(options, progress)
     with exclusive(pipeline, options):
-        return _run_locked(pipeline, options, started, **source_options)
+        notices = prepare_duckdb_file(options)
+        result = _run_locked(pipeline, options, started, **source_options)
+        result.notices += notices
+        return result
+
+
+def prepare_duckdb_file(options: RunOptions) -> list[str]:
+    """Creates a new DuckDB file in the storage format asked for (v1.4.0 by default, which
+    DuckDB 1.4 clients open); notices about an existing file they cannot open."""
+    if options.destination != "duckdb":
+        return []
+    try:
+        version = duckdb_file.storage_version(options.duckdb_storage_version)
+    except duckdb_file.StorageVersionError as error:
+        raise UsageError(str(error)) from None
+    return duckdb_file.prepare(options.duckdb_file, version)
 
 
 def _run_locked(
@@ -322,9 +340,9 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(backfill_line(result.backfill))
     if options.destination == "duckdb":
         path = options.duckdb_file
+        sql = f"SELECT status, count(*) FROM {options.dataset}.conversations GROUP BY 1"
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
-                     f"  duckdb {path} \"SELECT status, count(*) FROM "
-                     f"{options.dataset}.conversations GROUP BY 1\"")
+                     f"  {duckdb_file.query_command(path, sql)}")
     else:
         lines.append(f"data: Postgres schema {options.dataset}")
     return "\n".join(lines)
