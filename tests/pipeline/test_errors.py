@@ -54,6 +54,7 @@ def test_rejected_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
     line = one_line(result, 2)
     assert "LiveAgent rejected the API key (401" in line
     assert "SOURCES__LIVEAGENT__API_KEY" in line and "wrong-key-42" not in result.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()  # created by this run, nothing loaded
 
 
 def test_a_v3_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
@@ -108,6 +109,7 @@ def test_missing_configuration_names_key_and_variable(tmp_path: Path) -> None:
     assert "missing configuration" in line
     assert "sources.liveagent.base_url (env SOURCES__LIVEAGENT__BASE_URL)" in line
     assert "sources.liveagent.api_key (env SOURCES__LIVEAGENT__API_KEY)" in line
+    assert not (tmp_path / "warehouse.duckdb").exists()
 
 
 def test_missing_postgres_credentials(tmp_path: Path, fake: FakeLiveAgent) -> None:
@@ -130,3 +132,42 @@ def test_duckdb_file_locked_by_another_process(tmp_path: Path, fake: FakeLiveAge
         holder.wait()
     assert f"{tmp_path / 'warehouse.duckdb'} is in use by another process (PID {holder.pid})" \
         in line
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    ([], {"SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE": "0.5"},
+     "sources.liveagent.requests_per_minute (env SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE) must be "
+     "at least 2 requests per minute (LiveAgent allows 180), got 0.5"),
+    ([], {"SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE": "fast"},
+     "sources.liveagent.requests_per_minute (env SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE) must be "
+     "a number, got 'fast'"),
+    ([], {"SOURCES__LIVEAGENT__REQUEST_TIMEOUT": "0"},
+     "sources.liveagent.request_timeout (env SOURCES__LIVEAGENT__REQUEST_TIMEOUT) must be above 0 "
+     "seconds, got 0.0"),
+    (["--dataset", "a.b"], {},
+     "--dataset 'a.b' is not a valid schema name: use lowercase letters, digits and underscores, "
+     "at most 63 characters, e.g. 'a_b'"),
+    (["--start-date", "2025-05-01", "--end-date", "2025-04-30"], {},
+     "the end date 2025-04-30 (--end-date) is before the start date 2025-05-01 (--start-date)"),
+    (["--end-date", "2025-04-30"], {"SOURCES__LIVEAGENT__START_DATE": "2025-05-01"},
+     "the end date 2025-04-30 (--end-date) is before the start date 2025-05-01 "
+     "(sources.liveagent.start_date)"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://acme.ladesk.com/api/v1"},
+     "sources.liveagent.base_url ends in /api/v1: give the account URL without the API path, "
+     "like https://acme.ladesk.com"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://acme.ladesk.com/api/v3"},
+     "sources.liveagent.base_url ends in /api/v3, but this connector reads LiveAgent's API v1: "
+     "give the account URL without the API path, like https://acme.ladesk.com"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://me:Pw-9b8a@acme.ladesk.com"},
+     "sources.liveagent.base_url must not contain a user name or password (LiveAgent "
+     "authenticates with sources.liveagent.api_key): use the account URL like "
+     "https://acme.ladesk.com"),
+])
+def test_bad_settings_name_the_setting_before_anything_runs(
+    tmp_path: Path, fake: FakeLiveAgent, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = cli(tmp_path, *args, **account_env(fake, **env))
+    line = one_line(result, 2)
+    assert expected in line and "Pw-9b8a" not in result.stderr
+    assert fake.log.total == 0
+    assert not (tmp_path / "warehouse.duckdb").exists()
