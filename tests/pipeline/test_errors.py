@@ -3,14 +3,18 @@ Each case runs the real CLI in its own process against the fake over loopback.""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dlt.common.storages.file_storage import FileStorage
 
 from liveagent_fake.server import FakeLiveAgent
 
@@ -171,3 +175,35 @@ def test_bad_settings_name_the_setting_before_anything_runs(
     assert expected in line and "Pw-9b8a" not in result.stderr
     assert fake.log.total == 0
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_postgres_credentials_dlt_cannot_resolve(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    socket_uri = "postgresql://loader:Pg-5d4c3b@/warehouse?host=/tmp"  # no host name
+    line = one_line(cli(tmp_path, "--destination", "postgres", **account_env(
+        fake, DESTINATION__POSTGRES__CREDENTIALS=socket_uri)), 2)
+    assert line.startswith("liveagent-pipeline: destination.postgres.credentials is set, but dlt "
+                           "could not resolve its host from it: add host to it or set "
+                           "DESTINATION__POSTGRES__CREDENTIALS__HOST; for a Unix socket")
+    assert "missing configuration" not in line and "Pg-5d4c3b" not in line
+
+
+def test_a_full_disk_reported_as_a_failed_rename(
+    run_cli: Callable[..., int], configured: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """dlt moves files by renaming and falls back to copying when the rename fails (EXDEV):
+    the copy's ENOSPC is the real reason, the rename's EXDEV only its context."""
+    def rename_on_a_full_disk(storage: FileStorage, source: str, destination: str) -> None:
+        target = storage.make_full_path(destination)
+        try:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), source, target)
+        except OSError:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), target) from None
+
+    monkeypatch.setattr(FileStorage, "atomic_rename", rename_on_a_full_disk)
+    assert run_cli("--resources", "tags", "--progress-every", "0") == 1
+    stderr = capsys.readouterr().err.strip()
+    assert "\n" not in stderr and "cross-device" not in stderr
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device at "
+                        rf"{re.escape(str(configured / 'pipelines'))}/\S+; free space or move "
+                        r"--pipelines-dir/--duckdb-path", stderr), stderr
