@@ -14,15 +14,17 @@ from dlt.common.configuration.exceptions import (
 )
 from dlt.common.destination.exceptions import DestinationHasFailedJobs
 from dlt.common.schema.exceptions import DataValidationError
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
-from .runner import BusyError, UsageError
+from .runner import BusyError, LoadsCommitted, UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
 EXIT_REJECTED = 3  # loaded, but some rows are kept in rejected_rows instead of their tables
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 _PLACES = "--pipelines-dir/--duckdb-path"
 # what a person can do about a failed file operation, most telling first: a full disk is
@@ -57,7 +59,15 @@ def causes(error: BaseException) -> Iterator[BaseException]:
 
 def explain(error: BaseException) -> tuple[str, int]:
     """(one-line message, exit code) for a failed run."""
-    return _explain(list(causes(error)))
+    chain = list(causes(error))
+    if any(isinstance(cause, KeyboardInterrupt) for cause in chain):
+        return interrupted(chain), EXIT_INTERRUPTED
+    message, code = _explain(chain)
+    committed = next((c.loads for c in chain if isinstance(c, LoadsCommitted)), 0)
+    if committed:
+        message += (f" ({_loads(committed)} of this run committed before; the next run goes on "
+                    "after them)")
+    return message, code
 
 
 def _explain(chain: list[BaseException]) -> tuple[str, int]:
@@ -94,6 +104,21 @@ def _explain(chain: list[BaseException]) -> tuple[str, int]:
     first_line = str(chain[-1]).strip().splitlines()[0] if str(chain[-1]).strip() else ""
     return (f"unexpected error: {type(chain[-1]).__name__}: {first_line} "
             "(run with --debug for the traceback)", EXIT_FAILED)
+
+
+def interrupted(chain: list[BaseException]) -> str:
+    committed = next((c.loads for c in chain if isinstance(c, LoadsCommitted)), 0)
+    if any(isinstance(c, PipelineStepFailed) and c.step == "load" for c in chain):
+        before = f" ({_loads(committed)} of this run committed before)" if committed else ""
+        return f"interrupted while loading{before}; the next run finishes this load"
+    if committed:
+        return (f"interrupted after {_loads(committed)} of this run committed; the rest was not "
+                "loaded, and the next run goes on after them")
+    return "interrupted; nothing of this run was loaded, state unchanged"
+
+
+def _loads(count: int) -> str:
+    return f"{count} load" if count == 1 else f"{count} loads"
 
 
 def system_error(chain: list[BaseException]) -> str | None:

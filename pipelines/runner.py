@@ -46,6 +46,14 @@ class BusyError(Exception):
     """Another run holds the same target."""
 
 
+class LoadsCommitted(Exception):
+    """A run failed (its cause) after a chunked backfill had committed `loads` loads."""
+
+    def __init__(self, loads: int) -> None:
+        super().__init__(f"{loads} loads of this run were committed before it stopped")
+        self.loads = loads
+
+
 @dataclass
 class RunOptions:
     destination: str = "duckdb"  # duckdb or postgres
@@ -233,8 +241,13 @@ def _run_locked(
     while True:  # a long backfill of conversations commits one chunk per load
         source = liveagent_source(**dates, **source_options)
         selected = select_resources(source, names)
-        load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
-                                      refresh=options.full_refresh and loads == 0)
+        try:
+            load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
+                                          refresh=options.full_refresh and loads == 0)
+        except (Exception, KeyboardInterrupt) as error:
+            if loads:
+                raise LoadsCommitted(loads) from error
+            raise
         counts.update(loaded)
         loads += 1
         if not conversations_pending(pipeline) or "conversations" not in selected:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,15 +23,20 @@ from liveagent_fake.server import FakeLiveAgent
 KEY = "test-api-key"
 
 
-def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def cli_command(tmp_path: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
+            "--pipelines-dir", str(tmp_path / "pipelines"), *args]
+
+
+def cli_environment(**env: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(
         ("SOURCES__", "DESTINATION__"))}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
-         "--pipelines-dir", str(tmp_path / "pipelines"), *args],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
-    )
+    return {**environment, **env}
+
+
+def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cli_command(tmp_path, *args), cwd=tmp_path, env=cli_environment(**env),
+                          capture_output=True, text=True, timeout=120)
 
 
 def account_env(fake: FakeLiveAgent, **overrides: str) -> dict[str, str]:
@@ -185,6 +192,51 @@ def test_postgres_credentials_dlt_cannot_resolve(tmp_path: Path, fake: FakeLiveA
                            "could not resolve its host from it: add host to it or set "
                            "DESTINATION__POSTGRES__CREDENTIALS__HOST; for a Unix socket")
     assert "missing configuration" not in line and "Pg-5d4c3b" not in line
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60
+             ) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the run never got there"
+        time.sleep(0.05)
+
+
+def interrupt(tmp_path: Path, fake: FakeLiveAgent, when: Callable[[], bool], **env: str
+              ) -> subprocess.CompletedProcess:
+    """Runs the CLI, sends it SIGINT (Ctrl-C) once `when()` holds and waits for its end."""
+    command = cli_command(tmp_path, "--resources", "conversations")
+    process = subprocess.Popen(command, cwd=tmp_path, env=cli_environment(**env),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(when, process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_ctrl_c_mid_extract(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    fake.latency = 0.2
+    result = interrupt(tmp_path, fake, lambda: bool(fake.log.select(path="/messages$")),
+                       **account_env(fake, SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="100000"))
+    assert one_line(result, 130) == \
+        "liveagent-pipeline: interrupted; nothing of this run was loaded, state unchanged"
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_ctrl_c_after_a_chunk_of_a_backfill_committed(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    fake.latency = 0.2
+    # the second listing of conversations starts the second chunk: the first one is loaded
+    result = interrupt(tmp_path, fake, lambda: len(fake.log.select(path="/conversations$")) > 1,
+                       **account_env(fake, SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD="20",
+                                     SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="100000"))
+    assert one_line(result, 130) == (
+        "liveagent-pipeline: interrupted after 1 load of this run committed; the rest was not "
+        "loaded, and the next run goes on after them")
+    assert (tmp_path / "warehouse.duckdb").exists()
 
 
 def test_a_full_disk_reported_as_a_failed_rename(

@@ -6,11 +6,15 @@ from __future__ import annotations
 import errno
 import os
 from itertools import pairwise
+from types import SimpleNamespace
 
 import pytest
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
+from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.errors import EXIT_FAILED, EXIT_USAGE, explain
+from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, explain
+from pipelines.runner import LoadsCommitted
+from sources.liveagent.exceptions import UnavailableError
 
 
 def os_error(code: int, path: str | None = None) -> OSError:
@@ -70,6 +74,34 @@ class TestFileErrors:
         message, code = explain(chained(RuntimeError("outer"), ValueError("the reason\nmore")))
         assert message == ("unexpected error: ValueError: the reason "
                            "(run with --debug for the traceback)") and code == EXIT_FAILED
+
+
+class TestInterrupts:
+    def test_before_anything_was_loaded(self) -> None:
+        error = chained(RuntimeError("Pipeline execution failed at `step=extract`"),
+                        KeyboardInterrupt(), implicit=False)
+        assert explain(error) == ("interrupted; nothing of this run was loaded, state unchanged",
+                                  EXIT_INTERRUPTED)
+
+    def test_after_loads_of_a_chunked_backfill(self) -> None:
+        error = chained(LoadsCommitted(3), RuntimeError("extract failed"), KeyboardInterrupt(),
+                        implicit=False)
+        assert explain(error) == ("interrupted after 3 loads of this run committed; the rest was "
+                                  "not loaded, and the next run goes on after them",
+                                  EXIT_INTERRUPTED)
+
+    def test_while_loading(self) -> None:
+        pipeline = SimpleNamespace(pipeline_name="liveagent", has_pending_data=True)
+        step = PipelineStepFailed(pipeline, "load", "1764", KeyboardInterrupt())  # type: ignore[arg-type]
+        error = chained(LoadsCommitted(2), step, KeyboardInterrupt(), implicit=False)
+        assert explain(error) == ("interrupted while loading (2 loads of this run committed "
+                                  "before); the next run finishes this load", EXIT_INTERRUPTED)
+
+    def test_a_failure_after_loads_says_how_many_were_committed(self) -> None:
+        error = chained(LoadsCommitted(1), UnavailableError("LiveAgent could not be reached"),
+                        implicit=False)
+        assert explain(error) == ("LiveAgent could not be reached (1 load of this run committed "
+                                  "before; the next run goes on after them)", EXIT_FAILED)
 
 
 def test_a_value_dlt_cannot_coerce_names_the_field() -> None:
