@@ -11,20 +11,27 @@
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
 Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or configuration,
-3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables.
+3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
+from types import FrameType
 from typing import NoReturn
 
 import dlt
+from dlt.common import logger as dlt_logger
 
 from pipelines import demo, duckdb_commands
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
@@ -166,12 +173,39 @@ def known_secrets() -> list[str]:
         return []
 
 
+def unjoined_threads(record: logging.LogRecord) -> bool:
+    """Drops dlt's complaint that its extract threads did not join in time: after Ctrl-C they
+    are finishing the request they were in, and the process waits for them."""
+    return not record.getMessage().startswith("Shutdown of dlt thread pool")
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and quiets dlt's thread-pool complaint."""
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if dlt_logger.LOGGER is not None:
+            dlt_logger.LOGGER.addFilter(unjoined_threads)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signals go to main only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if dlt_logger.LOGGER is not None:
+            dlt_logger.LOGGER.removeFilter(unjoined_threads)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_load_jobs(not args.debug)  # a retried job's traceback only with --debug
     try:
-        output, code = execute(args)
-    except Exception as error:
+        with interruptible():
+            output, code = execute(args)
+    except (Exception, KeyboardInterrupt) as error:
         secrets = known_secrets()
         if args.debug:
             print(redact(traceback.format_exc(), secrets), file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import duckdb
 from dlt.common.pipeline import ExtractInfo, LoadInfo
 from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
@@ -22,6 +23,7 @@ from dlt.extract import DltSource
 from filelock import FileLock, Timeout
 
 from pipelines import duckdb_file
+from pipelines.configuration import check_dataset, checked_source
 from pipelines.postgres import ResumablePostgres
 from sources.liveagent import (
     CONVERSATION_FAMILY,
@@ -55,6 +57,14 @@ class UsageError(Exception):
 
 class BusyError(Exception):
     """Another run holds the same target."""
+
+
+class LoadsCommitted(Exception):
+    """A run failed (its cause) after a chunked backfill had committed `loads` loads."""
+
+    def __init__(self, loads: int) -> None:
+        super().__init__(f"{loads} loads of this run were committed before it stopped")
+        self.loads = loads
 
 
 @dataclass
@@ -188,8 +198,9 @@ def run_pipeline(
     A start date without an end date is the initial backfill on a new target; once state
     exists it re-reads from that date up to now and leaves the state where it was."""
     started = time.monotonic()
+    check_configuration(options, source_options)
     pipeline = make_pipeline(options, progress)
-    with exclusive(pipeline, options):
+    with exclusive(pipeline, options), removed_unless_loaded(options):
         notices = prepare_duckdb_file(options)
         result = _run_locked(pipeline, options, started, **source_options)
         result.notices += notices
@@ -206,6 +217,42 @@ def prepare_duckdb_file(options: RunOptions) -> list[str]:
     except duckdb_file.StorageVersionError as error:
         raise UsageError(str(error)) from None
     return duckdb_file.prepare(options.duckdb_file, version)
+
+
+def check_configuration(options: RunOptions, source_options: dict[str, Any]) -> None:
+    """Every setting a run needs, checked before the destination is touched (the source is
+    built once here: it resolves and checks its own settings)."""
+    check_dataset(options.dataset)
+    dates = {k: v for k, v in (("start_date", options.start_date),
+                               ("end_date", options.end_date)) if v}
+    labels = ("--start-date" if options.start_date else "sources.liveagent.start_date",
+              "--end-date" if options.end_date else "sources.liveagent.end_date")
+    select_resources(checked_source({**dates, **source_options}, labels), options.resources)
+
+
+@contextmanager
+def removed_unless_loaded(options: RunOptions) -> Iterator[None]:
+    """A DuckDB file this run created is removed again when the run fails before anything
+    was loaded into it, so a failed first run leaves no empty warehouse behind."""
+    path = options.duckdb_file
+    created = options.destination == "duckdb" and not path.exists()
+    try:
+        yield
+    except BaseException:
+        if created and holds_no_tables(path):
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def holds_no_tables(path: Path) -> bool:
+    """Whether the DuckDB file exists and holds no table (False when it cannot be opened)."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as db:
+            found = db.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+    except duckdb.Error:
+        return False
+    return found is not None and found[0] == 0
 
 
 def _run_locked(
@@ -232,8 +279,13 @@ def _run_locked(
             first["time_budget"] = deadline - time.monotonic()
         source = liveagent_source(**dates, **first, **source_options)
         selected = select_resources(source, names)
-        load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
-                                      refresh=options.full_refresh and loads == 0)
+        try:
+            load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
+                                          refresh=options.full_refresh and loads == 0)
+        except (Exception, KeyboardInterrupt) as error:
+            if loads:
+                raise LoadsCommitted(loads) from error
+            raise
         counts.update(loaded)
         loads += 1
         if not backfill_of(pipeline).pending or "conversations" not in selected:

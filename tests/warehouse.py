@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,8 @@ class Warehouse:
         return keyed
 
     def tables(self) -> set[str]:
+        if not Path(self.path).exists():  # a failed first run removes the file it created
+            return set()
         with duckdb.connect(self.path, read_only=True) as db:
             found = db.execute("SELECT table_name FROM information_schema.tables "
                                "WHERE table_schema = ?", [self.dataset]).fetchall()

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,20 +45,11 @@ from .exceptions import (
     RequestError,
     UnavailableError,
 )
+from .redaction import redact
 from .settings import LIMITER_BUFFER_MS
 from .transforms import AccountTime
 
 log = logging.getLogger(__name__)
-_APIKEY_PARAM = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every `apikey=...` value and every given secret masked."""
-    text = _APIKEY_PARAM.sub(r"\1***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 class RedactApiKey(logging.Filter):
@@ -75,9 +66,33 @@ class RedactApiKey(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(RedactApiKey())
 
 
+_API_VERSION_PATH = re.compile(r"/api/v(\d+)$", re.IGNORECASE)
+
+
 def api_url(base_url: str) -> str:
-    """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'"""
+    """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'
+
+    A URL with a user name or password is refused without being echoed: LiveAgent
+    authenticates with the API key, and a password in the URL would reach messages and dlt's
+    trace."""
     url = (base_url or "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if "@" in parts.netloc or "@" in url.split("/")[0]:
+        raise ConfigurationError(
+            "sources.liveagent.base_url must not contain a user name or password (LiveAgent "
+            "authenticates with sources.liveagent.api_key): use the account URL like "
+            "https://acme.ladesk.com"
+        )
+    version = _API_VERSION_PATH.search(parts.path)
+    if version and parts.scheme and parts.netloc:
+        other = version.group(1) != "1"
+        raise ConfigurationError(
+            f"sources.liveagent.base_url ends in {version.group(0)}"
+            + (", but this connector reads LiveAgent's API v1" if other else "")
+            + ": give the account URL without the API path, like https://acme.ladesk.com "
+            f"(here {parts.scheme}://{parts.netloc})"
+            + (", and an API v1 key" if other else "; the connector adds the API v1 path")
+        )
     if url.endswith("/api"):
         url = url[: -len("/api")]
     parts = urlsplit(url)
