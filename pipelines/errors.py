@@ -6,7 +6,9 @@ import errno
 import os
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
+import dlt
 import psycopg2
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
@@ -236,3 +238,16 @@ def postgres_server() -> tuple[str, float]:
     if config is None or config.credentials is None:
         return "the configured server", DEFAULT_LOCK_TIMEOUT_SECONDS
     return server_address(config.credentials), config.lock_timeout_seconds
+
+
+def known_secrets() -> list[str]:
+    """The configured API keys (the shared one and every account's), to mask wherever a
+    message may carry them."""
+    try:
+        keys: list[Any] = [dlt.secrets.get("sources.liveagent.api_key")]
+        accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
+        keys += [settings.get("api_key") for settings in accounts.values()
+                 if isinstance(settings, dict)]
+        return [str(key) for key in keys if key]
+    except Exception:  # secrets that cannot even be read cannot leak either
+        return []

@@ -34,7 +34,7 @@ import dlt
 from dlt.common import logger as dlt_logger
 
 from pipelines import demo, duckdb_commands
-from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
+from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
 from pipelines.logs import quiet_load_jobs
 from pipelines.progress import Progress
 from pipelines.runner import (
@@ -164,13 +164,6 @@ def execute(args: argparse.Namespace) -> tuple[str, int]:
         return "\n".join(status_lines(options)), EXIT_OK
     result = run_pipeline(options, progress)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
-
-
-def known_secrets() -> list[str]:
-    try:
-        return [str(dlt.secrets.get("sources.liveagent.api_key") or "")]
-    except Exception:  # secrets that cannot even be read cannot leak either
-        return []
 
 
 def unjoined_threads(record: logging.LogRecord) -> bool:
