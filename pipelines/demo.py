@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dlt.common.runtime.collector_base import Collector
 
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.duckdb_file import format_table
-from pipelines.runner import RunOptions, run_pipeline, summary
+from pipelines.runner import RunContext, RunOptions, run_pipeline, summary
 
 DEMO_TIMEZONE = "Europe/Bratislava"
 DEMO_DAYS = 30
@@ -53,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="liveagent")
 
 
-def run(args: argparse.Namespace, progress: Collector | None = None) -> str:
+def run(args: argparse.Namespace, context: RunContext | None = None) -> str:
     """Serve a generated account, load all of it into a fresh DuckDB file, query it."""
     print(f"liveagent-pipeline demo: starting a fake LiveAgent account with "
           f"{args.conversations} conversations on a loopback port ...", flush=True)
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace, progress: Collector | None = None) -> str:
                          duckdb_path=args.duckdb_path, full_refresh=True,
                          pipelines_dir=args.pipelines_dir)
     with fake_account(args.conversations) as fake:
-        result = run_pipeline(options, progress, **source_options(fake))
+        result = run_pipeline(options, context=context, **source_options(fake))
     return f"{summary(options, result)}\n\n{example_queries(options.duckdb_file, args.dataset)}"
 
 

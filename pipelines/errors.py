@@ -21,8 +21,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
+from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
-from .runner import BusyError, LoadsCommitted, UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced

@@ -28,19 +28,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import dlt
 from dlt.common import logger as dlt_logger
 
 from pipelines import demo, duckdb_commands
+from pipelines.accounts import account_named
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
 from pipelines.logs import quiet_load_jobs
+from pipelines.options import DEFAULT_DUCKDB_WAIT
 from pipelines.progress import Progress
 from pipelines.runner import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,
     DEFAULT_KEPT_LOAD_PACKAGES,
+    RunContext,
     RunOptions,
     UsageError,
     run_pipeline,
@@ -76,10 +79,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     status = commands.add_parser(
         "status", help="where the backfill stands and what is left, without loading anything")
     for command in (run, status):
-        command.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
+        command.add_argument("--destination", default="duckdb",
+                             help="duckdb (default), postgres, or any dlt destination's name "
+                             "(filesystem, motherduck, ...), configured the dlt way")
         command.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name")
         command.add_argument("--duckdb-path", default=DEFAULT_DUCKDB_PATH,
                              help=f"DuckDB file (default ./{DEFAULT_DUCKDB_PATH})")
+        command.add_argument("--pipeline-name",
+                             help="dlt's pipeline name (default: liveagent for the default "
+                             "target, else derived from the target)")
+        command.add_argument("--account", help="one of the accounts of [liveagent.accounts]: "
+                             "its URL, key, time zone and dataset")
     run.add_argument("--max-duration", type=duration_argument, metavar="DURATION",
                      help="time box, e.g. 14m: bring the warehouse up to date, then spend "
                      "the rest on history and stop starting new backfill loads after it")
@@ -98,6 +108,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--reconcile", action="store_true",
                      help="list every conversation id now (not only on the weekly cadence) to "
                      "find conversations purged from LiveAgent")
+    run.add_argument("--duckdb-wait", type=float, default=DEFAULT_DUCKDB_WAIT, metavar="SECONDS",
+                     help="how long to wait for a DuckDB file another process holds "
+                     f"(default {DEFAULT_DUCKDB_WAIT:.0f})")
     run.add_argument("--keep-load-packages", type=int, default=DEFAULT_KEPT_LOAD_PACKAGES,
                      metavar="N", help="loaded packages kept in the pipelines directory for "
                      f"inspection (default {DEFAULT_KEPT_LOAD_PACKAGES}); older ones are deleted")
@@ -115,17 +128,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
+    target = {"destination": args.destination, "dataset": args.dataset,
+              "duckdb_path": args.duckdb_path, "pipelines_dir": args.pipelines_dir,
+              "pipeline_name": args.pipeline_name}
     if args.command == "status":
-        return RunOptions(destination=args.destination, dataset=args.dataset,
-                          duckdb_path=args.duckdb_path, pipelines_dir=args.pipelines_dir)
+        return RunOptions(**target)
     return RunOptions(
-        destination=args.destination, dataset=args.dataset, duckdb_path=args.duckdb_path,
-        resources=[n.strip() for n in args.resources.split(",") if n.strip()],
+        **target, resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
-        pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
-        reconcile=args.reconcile, max_duration=args.max_duration or configured_max_duration(),
-        duckdb_storage_version=args.duckdb_storage_version,
+        keep_load_packages=args.keep_load_packages, reconcile=args.reconcile,
+        max_duration=args.max_duration or configured_max_duration(),
+        duckdb_storage_version=args.duckdb_storage_version, duckdb_wait=args.duckdb_wait,
     )
+
+
+def for_account(args: argparse.Namespace, options: RunOptions) -> tuple[RunOptions,
+                                                                        dict[str, Any]]:
+    """The options and source settings of `--account`, or `options` as they are."""
+    if not args.account:
+        return options, {}
+    account = account_named(args.account)
+    explicit_dataset = args.dataset != DEFAULT_DATASET
+    aimed = account.options(options)
+    if explicit_dataset:
+        aimed.dataset = args.dataset
+    return aimed, dict(account.settings)
 
 
 def configured_max_duration() -> float | None:
@@ -156,14 +183,23 @@ def execute(args: argparse.Namespace) -> tuple[str, int]:
     """The summary to print and the exit code of a run that loaded."""
     if args.command in duckdb_commands.COMMANDS:
         return duckdb_commands.execute(args), EXIT_OK
-    progress = Progress(period=args.progress_every) if args.progress_every > 0 else None
+    context = run_context(args)
     if args.command == "demo":
-        return demo.run(args, progress), EXIT_OK
-    options = run_options(args)
+        return demo.run(args, context), EXIT_OK
+    options, account = for_account(args, run_options(args))
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
-    result = run_pipeline(options, progress)
+    result = run_pipeline(options, context=context, **account)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
+
+
+def run_context(args: argparse.Namespace) -> RunContext:
+    """The run's counters, shared with the progress lines; what it waits for, on stderr."""
+    context = RunContext(say=lambda message: print(f"liveagent-pipeline: {message}",
+                                                   file=sys.stderr, flush=True))
+    if getattr(args, "progress_every", 0) > 0:
+        context.progress = Progress(period=args.progress_every, metrics=context.metrics)
+    return context
 
 
 def unjoined_threads(record: logging.LogRecord) -> bool:
