@@ -18,6 +18,8 @@ from typing import Any
 
 import dlt
 
+from pipelines.targets import prune_loaded_packages
+
 log = logging.getLogger(__name__)
 
 RUNS = "run_history"
@@ -45,8 +47,11 @@ def run_rows(run_id: str, started_at: datetime, finished_at: datetime, outcome: 
 
 
 def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, Any]]) -> None:
-    """Loads the rows through `<pipeline>_runs` and (re)creates the freshness view; a run
-    whose history cannot be written (the destination is down) says so in the log only."""
+    """Loads the rows through `<pipeline>_runs` and (re)creates the freshness view. A history
+    that cannot be written says so in the log only: as a warning after a good run, at debug
+    level after a failed one (whose own error, often the same unreachable destination, is the
+    one line the user needs). Its load packages are deleted once loaded: the rows are in the
+    warehouse and nothing else in them is needed."""
     try:
         runs = dlt.pipeline(pipeline_name=f"{pipeline.pipeline_name}_runs",
                             pipelines_dir=pipeline.pipelines_dir,
@@ -54,8 +59,10 @@ def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, A
                             dataset_name=pipeline.dataset_name)
         runs.run(_history(run, tables))
         _freshness_view(runs)
+        prune_loaded_packages(runs, keep=0)
     except Exception as error:  # the run's own outcome stands; its history is a nicety
-        log.warning("the run history could not be written: %s", type(error).__name__)
+        level = logging.DEBUG if run["outcome"] == "failed" else logging.WARNING
+        log.log(level, "the run history could not be written: %s", type(error).__name__)
 
 
 def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:

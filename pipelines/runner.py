@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from pipelines.targets import (
     loader_file_format,
     make_pipeline,
     prepare_duckdb_file,
+    prune_loaded_packages,
     removed_unless_loaded,
     wait_for_duckdb_file,
 )
@@ -265,15 +265,6 @@ def written_rows(extracted: Counter[str], markers: Counter[str]) -> dict[str, in
     written = extracted - markers
     return {table: rows for table, rows in sorted(written.items())
             if not table.startswith("_dlt") and table != REJECTED_ROWS.name}
-
-
-def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int) -> None:
-    """Deletes loaded packages but the newest `keep`: dlt needs a package only until it is
-    loaded, and keeps every one (schema, state and job files: about 400 KB for a run with
-    nothing to load, 35k runs a year at a 15-minute cadence)."""
-    loaded = sorted(pipeline.list_completed_load_packages(), key=float)
-    for load_id in loaded[:max(0, len(loaded) - keep)]:
-        shutil.rmtree(pipeline.get_load_package_info(load_id).package_path, ignore_errors=True)
 
 
 def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections:
