@@ -26,7 +26,6 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -51,13 +50,15 @@ from pipelines.runner import (
     summary,
 )
 from sources.liveagent.client import redact
+from sources.liveagent.exceptions import ConfigurationError
+from sources.liveagent.transforms import parse_date_text
 
 
 def date_argument(value: str) -> str:
     """YYYY-MM-DD or an ISO datetime, checked before anything runs."""
     try:
-        (date if len(value) == 10 else datetime).fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parse_date_text(value)
+    except ConfigurationError:
         raise argparse.ArgumentTypeError(
             f"'{value}' is not a date: use YYYY-MM-DD or an ISO datetime like 2025-01-31T08:00"
         ) from None

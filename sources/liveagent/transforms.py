@@ -220,6 +220,15 @@ def parse_start_date(
         return aware.astimezone(UTC)
     if isinstance(value, date):
         return time.day_start(value + timedelta(days=1 if exclusive_end else 0))
+    parsed = parse_date_text(value)
+    if isinstance(parsed, datetime):
+        return parse_start_date(parsed, time)
+    return parse_start_date(parsed, time, exclusive_end)
+
+
+def parse_date_text(value: str) -> date | datetime:
+    """'YYYY-MM-DD' as a date, an ISO datetime (a trailing Z is UTC) as a datetime: the one
+    reading of a date a user typed (config, CLI, Dagster). Raises `ConfigurationError`."""
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -228,9 +237,7 @@ def parse_start_date(
             f"Malformed date {value!r}: use YYYY-MM-DD or an ISO datetime like "
             "2025-01-31T08:00:00"
         ) from None
-    if len(text) == 10:
-        return parse_start_date(parsed.date(), time, exclusive_end)
-    return parse_start_date(parsed, time)
+    return parsed.date() if len(text) == 10 else parsed
 
 
 def convert(row: Mapping[str, Any], table: Table, time: AccountTime) -> Row:
