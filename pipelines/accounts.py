@@ -46,9 +46,10 @@ class Account:
 
     def options(self, base: RunOptions) -> RunOptions:
         """`base` aimed at this account's dataset (and, for DuckDB, its own file unless one
-        was given: two accounts never share a file's catalog)."""
+        was given: two accounts never share a file's catalog; `liveagent_<name>.duckdb`, not
+        `<name>.duckdb`, which DuckDB would confuse with the dataset `<name>`)."""
         duckdb_path = base.duckdb_path if base.duckdb_path != RunOptions.duckdb_path \
-            else f"{self.name}.duckdb"
+            else f"liveagent_{self.name}.duckdb"
         return RunOptions(**{**vars(base), "dataset": self.dataset,
                              "duckdb_path": duckdb_path})
 
