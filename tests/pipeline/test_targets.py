@@ -70,3 +70,52 @@ def test_any_dlt_destination_sqlite_ends_equal_to_duckdb(
     assert set(in_sqlite) == set(in_duckdb)
     for table in sorted(in_duckdb):
         assert in_sqlite[table] == in_duckdb[table], table
+
+
+def test_the_staging_dataset_is_emptied_after_each_load(
+    run_cli: Callable[..., int], account: Account, warehouse: Warehouse,
+) -> None:
+    """Merges pass through `liveagent_staging`; after the load it holds no rows an analyst
+    could take for data."""
+    assert run_cli("--resources", "conversations") == 0
+    change_the_account(account)
+    assert run_cli("--resources", "conversations") == 0
+    staging = Warehouse(warehouse.path, f"{warehouse.dataset}_staging")
+    assert {"conversations", "message_groups", "messages"} <= staging.tables()
+    for table in sorted(t for t in staging.tables() if not t.startswith("_dlt")):
+        assert staging.scalar(f"SELECT count(*) FROM {{ds}}.{table}") == 0, table
+
+
+def hold_duckdb_file(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process (an analyst's notebook) with the file open read-only for `seconds`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         "db = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True)\n"
+         "time.sleep(float(sys.argv[2]))", str(path), str(seconds)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    return holder
+
+
+def test_a_duckdb_file_another_process_holds_is_waited_for(
+    run_cli: Callable[..., int], configured: Path, warehouse: Warehouse,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli("--resources", "tags") == 0
+    capsys.readouterr()
+    holder = hold_duckdb_file(Path(warehouse.path), 3)
+    try:
+        assert run_cli("--resources", "tags", "--duckdb-wait", "60") == 0
+    finally:
+        holder.wait(timeout=60)
+    err = capsys.readouterr().err
+    assert f"waiting up to 60s for {warehouse.path}, held by PID {holder.pid}" in err
+
+    holder = hold_duckdb_file(Path(warehouse.path), 30)
+    try:
+        assert run_cli("--resources", "tags", "--duckdb-wait", "1") == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("liveagent-pipeline: ") and "PID" in lines[-1], lines
