@@ -28,6 +28,7 @@ from pipelines.options import (
 )
 from pipelines.targets import (
     exclusive,
+    holds_no_tables,
     loader_file_format,
     make_pipeline,
     prepare_duckdb_file,
@@ -144,12 +145,19 @@ def run_pipeline(
         try:
             result = _run_locked(pipeline, options, started, context, **source_options)
         except (Exception, KeyboardInterrupt) as error:
-            if not isinstance(error, UsageError):
+            if not isinstance(error, UsageError) and not empty_duckdb_file(options):
                 record_failure(pipeline, started_at, error, context, source_options)
             raise
         result.notices += notices
         record_success(pipeline, started_at, result)
         return result
+
+
+def empty_duckdb_file(options: RunOptions) -> bool:
+    """A DuckDB target with no table yet: a failed first run leaves no warehouse behind
+    (`removed_unless_loaded`), so it records no history there either."""
+    path = options.duckdb_file
+    return options.destination == "duckdb" and (not path.exists() or holds_no_tables(path))
 
 
 def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResult) -> None:
