@@ -14,6 +14,7 @@ from sources.liveagent.exceptions import AuthenticationError, ConfigurationError
 
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
 from .runner import BusyError, UsageError
+from .transform import TransformError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
@@ -41,7 +42,7 @@ def explain(error: BaseException) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
-        if isinstance(cause, BusyError):
+        if isinstance(cause, (BusyError, TransformError)):
             return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
             return missing_configuration(cause), EXIT_USAGE

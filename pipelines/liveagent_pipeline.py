@@ -2,8 +2,8 @@
 
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
-                           [--full-refresh] [--duckdb-path FILE]
-    liveagent-pipeline demo [--conversations N] [--duckdb-path FILE]
+                           [--full-refresh] [--duckdb-path FILE] [--transform]
+    liveagent-pipeline demo [--conversations N] [--duckdb-path FILE] [--transform]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
@@ -96,6 +96,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              help="progress line period on stderr; 0 turns progress off")
         command.add_argument("--debug", action="store_true",
                              help="print the traceback of a failure")
+        command.add_argument("--transform", action="store_true",
+                             help="after the load, build the analyst layer (dbt staging views "
+                             "and marts, then its tests); needs the analytics extra")
     return parser.parse_args(argv)
 
 
@@ -109,6 +112,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
         reconcile=args.reconcile, max_duration=args.max_duration or configured_max_duration(),
+        transform=args.transform,
     )
 
 

@@ -21,7 +21,10 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 from filelock import FileLock, Timeout
 
+from pipelines.comments import write_comments
 from pipelines.postgres import ResumablePostgres
+from pipelines.transform import TransformResult, transform
+from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
     CONVERSATION_FAMILY,
     INTERNAL_RESOURCES,
@@ -35,6 +38,7 @@ from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
 from sources.liveagent.settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_TIMEZONE,
     REJECTED_ROWS,
 )
 
@@ -69,6 +73,7 @@ class RunOptions:
     keep_load_packages: int = DEFAULT_KEPT_LOAD_PACKAGES  # loaded packages kept to inspect
     reconcile: bool = False  # list every conversation id now to find purged ones
     max_duration: float | None = None  # seconds: stop starting backfill loads after this
+    transform: bool = False  # build the analyst layer (dbt) after the load
 
     @property
     def duckdb_file(self) -> Path:
@@ -98,6 +103,7 @@ class RunResult:
     bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
     rejections: Rejections = field(default_factory=Rejections)
     backfill: Backfill = field(default_factory=Backfill)
+    transformed: TransformResult | None = None
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -228,6 +234,9 @@ def _run_locked(
     if loads > 1:
         notices.append(f"conversations committed in {loads} loads")
     prune_loaded_packages(pipeline, options.keep_load_packages)
+    write_comments(pipeline)
+    transformed = transform(pipeline, account_timezone(source_options)) \
+        if options.transform else None
     return RunResult(
         load_info=load_info,
         row_counts={t: n for t, n in sorted(counts.items())
@@ -239,7 +248,14 @@ def _run_locked(
         bad_answers=dict(Counter(process_metrics.bad_answers) - bad_before),
         rejections=rejections_after(pipeline, started_at),
         backfill=backfill_of(pipeline),
+        transformed=transformed,
     )
+
+
+def account_timezone(source_options: dict[str, Any]) -> str:
+    """The account's zone as the source reads it: given, configured, or the default."""
+    return str(source_options.get("timezone")
+               or dlt.config.get("sources.liveagent.timezone", str) or DEFAULT_TIMEZONE)
 
 
 def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int) -> None:
@@ -320,6 +336,8 @@ def summary(options: RunOptions, result: RunResult) -> str:
     lines += rejection_lines(options, result.rejections)
     if result.backfill.started:
         lines.append(backfill_line(result.backfill))
+    if result.transformed is not None:
+        lines.append(transform_summary(result.transformed))
     if options.destination == "duckdb":
         path = options.duckdb_file
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
