@@ -42,17 +42,17 @@ QUERIES: list[tuple[str, str]] = [
         WHERE report_date > (SELECT max(report_date) FROM {ds}.report_agents) - 7
         GROUP BY ALL ORDER BY answers DESC LIMIT 5"""),
 ]
-# with --transform: the analyst layer's marts (the README's "Analyst layer" has both queries)
+# with --transform: the analyst layer's marts, as the README's "Analyst layer" gives them
 MART_QUERIES: list[tuple[str, str]] = [
-    ("Median first response by channel, last 7 days (minutes)",
-     """SELECT channel_label AS channel, count(*) AS conversations,
+    ("Median first response time by channel, last week (minutes)",
+     """SELECT channel_label, count(*) AS conversations,
                round(median(first_response_seconds) / 60, 1) AS median_minutes
         FROM {ds}_analytics.liveagent__conversation_metrics
         WHERE first_response_date > current_date - 7
         GROUP BY ALL ORDER BY median_minutes"""),
     ("Backlog by day: open conversations at each day's end",
      """SELECT date_day, open_conversations
-        FROM {ds}_analytics.liveagent__daily_backlog ORDER BY date_day DESC LIMIT 7"""),
+        FROM {ds}_analytics.liveagent__daily_backlog ORDER BY date_day"""),
 ]
 
 

@@ -43,6 +43,15 @@ class Target:
             cursor.execute(query)
             return [dict(row) for row in cursor.fetchall()]
 
+    def execute(self, statement: str) -> None:
+        statement = statement.format(ds=self.dataset)
+        if self.destination == "duckdb":
+            with duckdb.connect(self.locate) as db:
+                db.execute(statement)
+            return
+        with psycopg2.connect(self.locate) as connection, connection.cursor() as cursor:
+            cursor.execute(statement)
+
     def live(self, table: str) -> Rows:
         return self.sql(f"SELECT * FROM {{ds}}.{table} WHERE _liveagent_deleted_at IS NULL")
 
@@ -79,13 +88,18 @@ def median_first_response_by_channel(target: Target, zone: str, since: date
 
 def backlog(target: Target, zone: str, last_day: date) -> dict[date, int]:
     """Open conversations at each account-local day's last second: the observed status history
-    from a conversation's first observed version on, before it open from creation to the
-    first resolve."""
+    (or the conversation's row, when the history has none) from a conversation's first
+    observed version on, before it open from creation to the first resolve."""
     tz = ZoneInfo(zone)
-    conversations = {c["conversationid"]: c["datecreated"] for c in target.live("conversations")}
+    rows = target.live("conversations")
+    conversations = {c["conversationid"]: c["datecreated"] for c in rows}
     history: defaultdict[str, Rows] = defaultdict(list)
     for h in target.sql("SELECT * FROM {ds}.conversation_status_history"):
         history[h["conversationid"]].append(h)
+    for c in rows:  # without a history row, the row itself is an observation
+        if c["conversationid"] not in history:
+            history[c["conversationid"]].append({"status": c["status"], "valid_to": None,
+                                                 "valid_from": c["datechanged"]})
     resolves: dict[str, datetime] = {}
     for g in target.live("message_groups"):
         if g["rtype"] == "R":

@@ -1,14 +1,26 @@
 -- Spans of each conversation's state, from its creation on: [span_from, span_to), span_to NULL
 -- while it lasts. From the first observed version on, the status history (basis 'observed');
--- before it, what the messages show (basis 'reconstructed'): open from creation until the
--- first resolve. History only starts with the pipeline's first look at a conversation.
+-- a conversation the history has no row for (loaded before the history existed, and unchanged
+-- since) is observed as its row is: its status since its datechanged. Before that, what the
+-- messages show (basis 'reconstructed'): open from creation until the first resolve. History
+-- only starts with the pipeline's first look at a conversation.
 with conversations as (
-    select conversation_id, created_at from {{ ref('stg_liveagent__conversations') }}
+    select conversation_id, created_at, changed_at, status, is_open
+    from {{ ref('stg_liveagent__conversations') }}
+),
+
+recorded as (
+    select h.conversation_id, h.valid_from, h.valid_to, h.is_open
+    from {{ ref('stg_liveagent__status_history') }} as h
+    join conversations as c on c.conversation_id = h.conversation_id
 ),
 
 history as (
-    select h.* from {{ ref('stg_liveagent__status_history') }} as h
-    join conversations as c on c.conversation_id = h.conversation_id
+    select * from recorded
+    union all
+    select c.conversation_id, c.changed_at, cast(null as timestamp with time zone), c.is_open
+    from conversations as c
+    where not exists (select 1 from recorded as r where r.conversation_id = c.conversation_id)
 ),
 
 first_seen as (
