@@ -14,8 +14,11 @@ it is then; a conversation that changed status twice between two runs shows one 
 added afterwards moves `datechanged` too).
 
 Chosen over dlt's `scd2` merge strategy by measurement (benchmarks/status_history.py,
-2026-11-25, DuckDB, 20,000 conversations, 10 incremental loads of 2,000 changed conversations
-of which 500 changed status): see the README's "Exact history" for the figures.
+2026-11-25, DuckDB, 20,000 conversations, 20 incremental loads of 2,000 changed conversations
+of which 500 changed status): per load 0.54 s against 0.42 s for `conversations` merged alone;
+`scd2` on `conversations` 0.45 s but versions in place of rows and the load's time in place of
+`datechanged`; `scd2` in a table beside it 0.63 s and 15.2 MB against 8.4 MB (a full row per
+change of any field against a narrow row per status change). README: "Exact history".
 """
 
 from __future__ import annotations
