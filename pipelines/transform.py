@@ -53,8 +53,8 @@ class TransformError(Exception):
 
 @dataclass
 class TransformResult:
-    models: int
-    tests: int
+    models: int  # built
+    tests: int  # passed (warned ones are in `warnings`)
     warnings: list[str]
     elapsed: float
     staging: str  # schema names
@@ -100,7 +100,7 @@ def transform(pipeline: dlt.Pipeline, timezone: str, test: bool = True,
     nodes = list(results or [])
     return TransformResult(
         models=sum(r.status == "success" for r in nodes),
-        tests=sum(r.status in ("pass", "warn") for r in nodes),
+        tests=sum(r.status == "pass" for r in nodes),
         warnings=[r.model_name for r in nodes if r.status == "warn"],
         elapsed=time.monotonic() - started,
         staging=f"{dataset}_stg", marts=f"{dataset}_analytics")
@@ -133,7 +133,7 @@ def _failure(error: Any) -> str:
 
 
 def summary(result: TransformResult) -> str:
-    warned = (f"; {len(result.warnings)} warned: {', '.join(result.warnings)}"
+    warned = (f", {len(result.warnings)} warned: {', '.join(result.warnings)}"
               if result.warnings else "")
     return (f"analyst layer: {result.models} models built in {result.staging} and "
             f"{result.marts}, {result.tests} dbt tests passed{warned} "

@@ -57,6 +57,8 @@ def status_changes(listed: Iterable[Mapping[str, Any]], current: Mapping[str, Ro
     and, when there was one, the old one closed at the new one's `valid_from`."""
     rows: list[Row] = []
     for conversation in listed:
+        if conversation.get("datechanged") is None:
+            continue  # not a listed row (a tombstone only removes its key)
         new = version(conversation)
         old = current.get(new["conversationid"])
         if old is None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dlt
 import pytest
 
 from pipelines.demo import DEMO_TIMEZONE, MART_QUERIES
@@ -55,3 +56,11 @@ def test_readme_queries_answer_like_the_raw_tables(
     direct = backlog(target, DEMO_TIMEZONE, today)
     assert {r["date_day"]: r["open_conversations"] for r in by_day} == direct
     assert isinstance(by_day[-1]["date_day"], date) and 0 < direct[today] <= 300
+
+    # the diagram the README shows how to export (`dlt pipeline <name> schema --format mermaid`)
+    [name] = [p.name for p in (tmp_path / "pipelines").iterdir() if p.is_dir()]
+    mermaid = dlt.attach(name, pipelines_dir=str(tmp_path / "pipelines")).default_schema\
+        .to_mermaid()
+    assert 'messages }|--|| conversations : "of"' in mermaid
+    assert 'conversation_tags }|--|| tags : "tagged"' in mermaid
+    assert 'text status "Status code, see labels (C is Open' in mermaid

@@ -99,3 +99,4 @@ class TestStatusChanges:
         assert status_changes([listed("C", T0 + timedelta(hours=1))], current) == []
         assert status_changes([listed("R", T0 - timedelta(hours=1))], current) == []
         assert status_changes([listed("R", T0)], current) == []  # the boundary, read again
+        assert status_changes([{"conversationid": "c1", "_liveagent_removed": True}], {}) == []
