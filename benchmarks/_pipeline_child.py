@@ -66,10 +66,9 @@ class StepTimer:
 def run_liveagent(spec: dict[str, Any]) -> dict[str, Any]:
     from pipelines import runner
 
-    if spec.get("loader_file_format"):
-        destination = spec["options"].get("destination", "duckdb")
-        runner.LOADER_FILE_FORMAT[destination] = spec["loader_file_format"]
-    result = runner.run_pipeline(runner.RunOptions(**spec["options"]), **spec["source"])
+    options = runner.RunOptions(**spec["options"],
+                                loader_file_format=spec.get("loader_file_format"))
+    result = runner.run_pipeline(options, **spec["source"])
     return {"row_counts": result.row_counts, "requests": result.requests,
             "rate_limit_wait": round(result.rate_limit_wait, 2),
             "elapsed": round(result.elapsed, 3), "notices": result.notices}

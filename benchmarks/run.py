@@ -31,6 +31,7 @@ from .scenarios import (
     nothing_changed,
     reconciliation,
     saturation,
+    storage,
     throughput,
 )
 
@@ -42,6 +43,7 @@ SCENARIOS: dict[str, Scenario] = {
     "nothing_changed": nothing_changed.run,
     "reconciliation": reconciliation.run,
     "freshness": freshness.run,
+    "storage": storage.run,
     "throughput": throughput.run,  # the long one last
 }
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"

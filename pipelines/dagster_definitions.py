@@ -11,8 +11,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from pipelines.errors import explain
-from pipelines.liveagent_pipeline import known_secrets
+from pipelines.errors import explain, known_secrets
 from pipelines.runner import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,

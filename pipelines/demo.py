@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dlt.common.runtime.collector_base import Collector
 
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from pipelines.runner import RunOptions, run_pipeline, summary
+from pipelines.duckdb_file import format_table
+from pipelines.runner import RunContext, RunOptions, run_pipeline, summary
 
 DEMO_TIMEZONE = "Europe/Bratislava"
 DEMO_DAYS = 30
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="liveagent")
 
 
-def run(args: argparse.Namespace, progress: Collector | None = None) -> str:
+def run(args: argparse.Namespace, context: RunContext | None = None) -> str:
     """Serve a generated account, load all of it into a fresh DuckDB file, query it."""
     print(f"liveagent-pipeline demo: starting a fake LiveAgent account with "
           f"{args.conversations} conversations on a loopback port ...", flush=True)
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, progress: Collector | None = None) -> str:
                          duckdb_path=args.duckdb_path, full_refresh=True,
                          pipelines_dir=args.pipelines_dir, transform=args.transform)
     with fake_account(args.conversations) as fake:
-        result = run_pipeline(options, progress, **source_options(fake))
+        result = run_pipeline(options, context=context, **source_options(fake))
     queries = QUERIES + (MART_QUERIES if args.transform else [])
     return (f"{summary(options, result)}\n\n"
             f"{example_queries(options.duckdb_file, args.dataset, queries)}")
@@ -100,17 +100,9 @@ def example_queries(path: Path, dataset: str,
             result = db.execute(query)
             names = [d[0] for d in result.description]
             rows = [[str(v) for v in row] for row in result.fetchall()]
-            blocks.append(f"-- {title}\n{_dedent(query)}\n{_table(names, rows)}")
+            blocks.append(f"-- {title}\n{_dedent(query)}\n{format_table(names, rows)}")
     return "\n\n".join(blocks)
 
 
 def _dedent(sql: str) -> str:
     return "\n".join(line.strip() for line in sql.strip().splitlines())
-
-
-def _table(names: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n)
-              for i, n in enumerate(names)]
-    line = "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([line, "  ".join("-" * w for w in widths), *body])

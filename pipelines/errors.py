@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
+import dlt
 import psycopg2
-from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTraces
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+    LookupTraces,
+)
 from dlt.common.destination.exceptions import DestinationHasFailedJobs
 from dlt.common.schema.exceptions import DataValidationError
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
+from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
-from .runner import BusyError, UsageError
 from .transform import TransformError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
 EXIT_REJECTED = 3  # loaded, but some rows are kept in rejected_rows instead of their tables
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+_PLACES = "--pipelines-dir/--duckdb-path"
+# what a person can do about a failed file operation, most telling first: a full disk is
+# often reported as the rename that failed before the copy that hit it (EXDEV)
+OS_ERRORS = {
+    errno.ENOSPC: f"no space left on device{{at}}; free space or move {_PLACES}",
+    errno.EDQUOT: f"disk quota exceeded{{at}}; free space or move {_PLACES}",
+    errno.EROFS: f"read-only file system{{at}}; choose another {_PLACES}",
+    errno.EACCES: f"permission denied{{at}}; make it writable for this user or choose "
+                  f"another {_PLACES}",
+    errno.EPERM: f"operation not permitted{{at}}; make it writable for this user or choose "
+                 f"another {_PLACES}",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) or lower "
+                  "sources.liveagent.max_workers",
+    errno.ENFILE: "too many open files in the system; raise its limit or lower "
+                  "sources.liveagent.max_workers",
+}
+_QUOTED_PATH = re.compile(r'"(/[^"]+)"|\'(/[^\']+)\'')
 
 _DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', re.DOTALL)
 
@@ -39,6 +67,17 @@ def causes(error: BaseException) -> Iterator[BaseException]:
 def explain(error: BaseException) -> tuple[str, int]:
     """(one-line message, exit code) for a failed run."""
     chain = list(causes(error))
+    if any(isinstance(cause, KeyboardInterrupt) for cause in chain):
+        return interrupted(chain), EXIT_INTERRUPTED
+    message, code = _explain(chain)
+    committed = next((c.loads for c in chain if isinstance(c, LoadsCommitted)), 0)
+    if committed:
+        message += (f" ({_loads(committed)} of this run committed before; the next run goes on "
+                    "after them)")
+    return message, code
+
+
+def _explain(chain: list[BaseException]) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
@@ -46,6 +85,10 @@ def explain(error: BaseException) -> tuple[str, int]:
             return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
             return missing_configuration(cause), EXIT_USAGE
+        if isinstance(cause, ConfigValueCannotBeCoercedException):
+            return (f"the configured value of {cause.field_name} cannot be read as "
+                    f"{getattr(cause.hint, '__name__', cause.hint)}: fix it in .dlt/config.toml, "
+                    ".dlt/secrets.toml or the environment", EXIT_USAGE)
         if isinstance(cause, (ConfigurationError, AuthenticationError)):
             return str(cause), EXIT_USAGE
         if isinstance(cause, LiveAgentError):
@@ -65,23 +108,74 @@ def explain(error: BaseException) -> tuple[str, int]:
             return (f"LiveAgent sent '{column}' of {cause.table_name} as a new type "
                     "of value; refused rather than loaded into a second column (nothing from "
                     "this run was loaded)", EXIT_FAILED)
+    system = system_error(chain)
+    if system:
+        return system, EXIT_FAILED
     first_line = str(chain[-1]).strip().splitlines()[0] if str(chain[-1]).strip() else ""
     return (f"unexpected error: {type(chain[-1]).__name__}: {first_line} "
             "(run with --debug for the traceback)", EXIT_FAILED)
 
 
+def interrupted(chain: list[BaseException]) -> str:
+    committed = next((c.loads for c in chain if isinstance(c, LoadsCommitted)), 0)
+    if any(isinstance(c, PipelineStepFailed) and c.step == "load" for c in chain):
+        before = f" ({_loads(committed)} of this run committed before)" if committed else ""
+        return f"interrupted while loading{before}; the next run finishes this load"
+    if committed:
+        return (f"interrupted after {_loads(committed)} of this run committed; the rest was not "
+                "loaded, and the next run goes on after them")
+    return "interrupted; nothing of this run was loaded, state unchanged"
+
+
+def _loads(count: int) -> str:
+    return f"{count} load" if count == 1 else f"{count} loads"
+
+
+def system_error(chain: list[BaseException]) -> str | None:
+    """What to do about a failed file operation anywhere in the chain, by its errno, else by
+    the same reason in the text of errors that carry no errno (DuckDB's)."""
+    for code, advice in OS_ERRORS.items():
+        found = next((c for c in chain if isinstance(c, OSError) and c.errno == code), None)
+        if found is not None:
+            return advice.format(at=f" at {found.filename}" if found.filename else "")
+    for code, advice in OS_ERRORS.items():
+        text = next((str(c) for c in chain if os.strerror(code) in str(c)), None)
+        if text is not None:
+            path = _QUOTED_PATH.search(text)
+            return advice.format(at=f" at {path.group(1) or path.group(2)}" if path else "")
+    return None
+
+
 def missing_configuration(error: ConfigFieldMissingException) -> str:
     missing = []
     for field, traces in error.traces.items():
-        if any(isinstance(t, LookupTraces) for t in traces):  # e.g. destination credentials
+        nested = [t for t in traces if isinstance(t, LookupTraces)]
+        if nested:  # e.g. destination credentials
             destination = getattr(error.config, "destination_type", None) or "postgres"
-            missing.append(f"destination.{destination}.{field} "
-                           f"(env DESTINATION__{destination.upper()}__{field.upper()})")
+            key = f"destination.{destination}.{field}"
+            if nested[0].resolved_fields_set:
+                return incomplete_configuration(key, list(nested[0].traces))
+            missing.append(f"{key} (env {_env(key)})")
             continue
         key, env = _config_key(field, traces)
         missing.append(f"{key} (env {env})")
     return ("missing configuration: set " + ", ".join(missing)
             + " in .dlt/config.toml or .dlt/secrets.toml, or in the environment")
+
+
+def incomplete_configuration(key: str, fields: list[str]) -> str:
+    """A setting that is there, but without fields dlt needs: dlt's reason, never its value."""
+    names = ", ".join(fields)
+    message = (f"{key} is set, but dlt could not resolve its {names} from it: add {names} to "
+               f"it or set {', '.join(_env(f'{key}.{field}') for field in fields)}")
+    if key == "destination.postgres.credentials" and "host" in fields:
+        message += ("; for a Unix socket, give localhost as the host and the socket directory "
+                    "as a parameter: ...@localhost/DATABASE?host=/run/postgresql")
+    return message
+
+
+def _env(key: str) -> str:
+    return key.replace(".", "__").upper()
 
 
 def _config_key(field: str, traces: Iterable) -> tuple[str, str]:
@@ -145,3 +239,16 @@ def postgres_server() -> tuple[str, float]:
     if config is None or config.credentials is None:
         return "the configured server", DEFAULT_LOCK_TIMEOUT_SECONDS
     return server_address(config.credentials), config.lock_timeout_seconds
+
+
+def known_secrets() -> list[str]:
+    """The configured API keys (the shared one and every account's), to mask wherever a
+    message may carry them."""
+    try:
+        keys: list[Any] = [dlt.secrets.get("sources.liveagent.api_key")]
+        accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
+        keys += [settings.get("api_key") for settings in accounts.values()
+                 if isinstance(settings, dict)]
+        return [str(key) for key in keys if key]
+    except Exception:  # secrets that cannot even be read cannot leak either
+        return []

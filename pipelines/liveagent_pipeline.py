@@ -3,34 +3,47 @@
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
                            [--full-refresh] [--duckdb-path FILE] [--transform]
+                           [--duckdb-storage-version VERSION]
     liveagent-pipeline demo [--conversations N] [--duckdb-path FILE] [--transform]
+    liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
+    liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
 Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or configuration,
-3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables.
+3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import NoReturn
+from types import FrameType
+from typing import Any, NoReturn
 
 import dlt
+from dlt.common import logger as dlt_logger
 
-from pipelines import demo
-from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain
+from pipelines import demo, duckdb_commands
+from pipelines.accounts import account_named
+from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
 from pipelines.logs import quiet_load_jobs
+from pipelines.options import DEFAULT_DUCKDB_WAIT
 from pipelines.progress import Progress
 from pipelines.runner import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,
     DEFAULT_KEPT_LOAD_PACKAGES,
+    RunContext,
     RunOptions,
     UsageError,
     run_pipeline,
@@ -66,13 +79,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     status = commands.add_parser(
         "status", help="where the backfill stands and what is left, without loading anything")
     for command in (run, status):
-        command.add_argument("--destination", choices=("duckdb", "postgres"), default="duckdb")
+        command.add_argument("--destination", default="duckdb",
+                             help="duckdb (default), postgres, or any dlt destination's name "
+                             "(filesystem, motherduck, ...), configured the dlt way")
         command.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset (schema) name")
         command.add_argument("--duckdb-path", default=DEFAULT_DUCKDB_PATH,
                              help=f"DuckDB file (default ./{DEFAULT_DUCKDB_PATH})")
+        command.add_argument("--pipeline-name",
+                             help="dlt's pipeline name (default: liveagent for the default "
+                             "target, else derived from the target)")
+        command.add_argument("--account", help="one of the accounts of [liveagent.accounts]: "
+                             "its URL, key, time zone and dataset")
     run.add_argument("--max-duration", type=duration_argument, metavar="DURATION",
                      help="time box, e.g. 14m: bring the warehouse up to date, then spend "
                      "the rest on history and stop starting new backfill loads after it")
+    run.add_argument("--duckdb-storage-version", metavar="VERSION",
+                     help="storage format of a new DuckDB file: the oldest DuckDB release "
+                     "that must open it, or 'latest' (default: destination.duckdb."
+                     "storage_version, else v1.4.0)")
     run.add_argument("--resources", default="",
                      help="comma-separated tables to load (default: all)")
     run.add_argument("--start-date", type=date_argument,
@@ -84,12 +108,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--reconcile", action="store_true",
                      help="list every conversation id now (not only on the weekly cadence) to "
                      "find conversations purged from LiveAgent")
+    run.add_argument("--duckdb-wait", type=float, default=DEFAULT_DUCKDB_WAIT, metavar="SECONDS",
+                     help="how long to wait for a DuckDB file another process holds "
+                     f"(default {DEFAULT_DUCKDB_WAIT:.0f})")
     run.add_argument("--keep-load-packages", type=int, default=DEFAULT_KEPT_LOAD_PACKAGES,
                      metavar="N", help="loaded packages kept in the pipelines directory for "
                      f"inspection (default {DEFAULT_KEPT_LOAD_PACKAGES}); older ones are deleted")
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
+    duckdb_commands.add_commands(commands)
     for command in (run, demo_parser, status):
         command.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
         command.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
@@ -103,17 +131,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
+    target = {"destination": args.destination, "dataset": args.dataset,
+              "duckdb_path": args.duckdb_path, "pipelines_dir": args.pipelines_dir,
+              "pipeline_name": args.pipeline_name}
     if args.command == "status":
-        return RunOptions(destination=args.destination, dataset=args.dataset,
-                          duckdb_path=args.duckdb_path, pipelines_dir=args.pipelines_dir)
+        return RunOptions(**target)
     return RunOptions(
-        destination=args.destination, dataset=args.dataset, duckdb_path=args.duckdb_path,
-        resources=[n.strip() for n in args.resources.split(",") if n.strip()],
+        **target, resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
-        pipelines_dir=args.pipelines_dir, keep_load_packages=args.keep_load_packages,
-        reconcile=args.reconcile, max_duration=args.max_duration or configured_max_duration(),
+        keep_load_packages=args.keep_load_packages, reconcile=args.reconcile,
+        max_duration=args.max_duration or configured_max_duration(),
+        duckdb_storage_version=args.duckdb_storage_version, duckdb_wait=args.duckdb_wait,
         transform=args.transform,
     )
+
+
+def for_account(args: argparse.Namespace, options: RunOptions) -> tuple[RunOptions,
+                                                                        dict[str, Any]]:
+    """The options and source settings of `--account`, or `options` as they are."""
+    if not args.account:
+        return options, {}
+    account = account_named(args.account)
+    explicit_dataset = args.dataset != DEFAULT_DATASET
+    aimed = account.options(options)
+    if explicit_dataset:
+        aimed.dataset = args.dataset
+    return aimed, dict(account.settings)
 
 
 def configured_max_duration() -> float | None:
@@ -142,29 +185,60 @@ def duration_argument(value: str) -> float:
 
 def execute(args: argparse.Namespace) -> tuple[str, int]:
     """The summary to print and the exit code of a run that loaded."""
-    progress = Progress(period=args.progress_every) if args.progress_every > 0 else None
+    if args.command in duckdb_commands.COMMANDS:
+        return duckdb_commands.execute(args), EXIT_OK
+    context = run_context(args)
     if args.command == "demo":
-        return demo.run(args, progress), EXIT_OK
-    options = run_options(args)
+        return demo.run(args, context), EXIT_OK
+    options, account = for_account(args, run_options(args))
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
-    result = run_pipeline(options, progress)
+    result = run_pipeline(options, context=context, **account)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 
 
-def known_secrets() -> list[str]:
+def run_context(args: argparse.Namespace) -> RunContext:
+    """The run's counters, shared with the progress lines; what it waits for, on stderr."""
+    context = RunContext(say=lambda message: print(f"liveagent-pipeline: {message}",
+                                                   file=sys.stderr, flush=True))
+    if getattr(args, "progress_every", 0) > 0:
+        context.progress = Progress(period=args.progress_every, metrics=context.metrics)
+    return context
+
+
+def unjoined_threads(record: logging.LogRecord) -> bool:
+    """Drops dlt's complaint that its extract threads did not join in time: after Ctrl-C they
+    are finishing the request they were in, and the process waits for them."""
+    return not record.getMessage().startswith("Shutdown of dlt thread pool")
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and quiets dlt's thread-pool complaint."""
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if dlt_logger.LOGGER is not None:
+            dlt_logger.LOGGER.addFilter(unjoined_threads)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signals go to main only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        return [str(dlt.secrets.get("sources.liveagent.api_key") or "")]
-    except Exception:  # secrets that cannot even be read cannot leak either
-        return []
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if dlt_logger.LOGGER is not None:
+            dlt_logger.LOGGER.removeFilter(unjoined_threads)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_load_jobs(not args.debug)  # a retried job's traceback only with --debug
     try:
-        output, code = execute(args)
-    except Exception as error:
+        with interruptible():
+            output, code = execute(args)
+    except (Exception, KeyboardInterrupt) as error:
         secrets = known_secrets()
         if args.debug:
             print(redact(traceback.format_exc(), secrets), file=sys.stderr)

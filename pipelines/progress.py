@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from dlt.common.runtime.collector_base import Collector
 
-from sources.liveagent.client import RequestMetrics, process_metrics
+from sources.liveagent.client import RequestMetrics
 
 _STEP_COUNTERS = {"normalize": "Items", "load": "Jobs"}  # what dlt counts in later steps
 
@@ -21,10 +21,10 @@ class Progress(Collector):
     and one when it ends; a ticker keeps lines coming while the run waits for the API."""
 
     def __init__(self, stream: TextIO | None = None, period: float = 10.0,
-                 metrics: RequestMetrics = process_metrics) -> None:
+                 metrics: RequestMetrics | None = None) -> None:
         self.stream = stream or sys.stderr
         self.period = period
-        self.metrics = metrics
+        self.metrics = metrics or RequestMetrics()  # the run's (RunContext.metrics)
         self.step = ""
         self._counts: dict[str, int] = {}
         self._totals: dict[str, int] = {}

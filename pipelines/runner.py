@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import dlt
 from dlt.common.pipeline import ExtractInfo, LoadInfo
-from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
-from filelock import FileLock, Timeout
 
+from pipelines import duckdb_file, history
 from pipelines.comments import write_comments
-from pipelines.postgres import ResumablePostgres
+from pipelines.configuration import check_dataset, checked_source
+from pipelines.errors import explain, known_secrets
+from pipelines.options import (
+    DEFAULT_DATASET,
+    DEFAULT_DUCKDB_PATH,
+    DEFAULT_KEPT_LOAD_PACKAGES,
+    BusyError,
+    LoadsCommitted,
+    RunOptions,
+    UsageError,
+)
+from pipelines.targets import (
+    exclusive,
+    loader_file_format,
+    make_pipeline,
+    prepare_duckdb_file,
+    removed_unless_loaded,
+    wait_for_duckdb_file,
+)
 from pipelines.transform import TransformResult, transform
 from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
@@ -32,7 +45,7 @@ from sources.liveagent import (
     liveagent_source,
 )
 from sources.liveagent.backfill import Backfill
-from sources.liveagent.client import process_metrics
+from sources.liveagent.client import RequestMetrics, redact
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
 from sources.liveagent.settings import (
@@ -42,42 +55,10 @@ from sources.liveagent.settings import (
     REJECTED_ROWS,
 )
 
-DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
-DEFAULT_DATASET = "liveagent"
-DEFAULT_KEPT_LOAD_PACKAGES = 3
-# chosen by measurement (benchmarks/, 50k conversations in one load, 2026-11-25): DuckDB parquet
-# normalized in 6.7 s and loaded in 1.6 s (jsonl 14.2 s + 1.9 s; insert_values 17.7 s + 41.8 s at
-# 7.8 GB peak RSS); Postgres csv (COPY) 15.5 s + 3.1 s at 164 MB (insert_values 18.2 s + 4.9 s
-# at 779 MB)
-LOADER_FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
-
-
-class UsageError(Exception):
-    """Input the user has to correct: printed as one line, exit code 2."""
-
-
-class BusyError(Exception):
-    """Another run holds the same target."""
-
-
-@dataclass
-class RunOptions:
-    destination: str = "duckdb"  # duckdb or postgres
-    dataset: str = DEFAULT_DATASET
-    duckdb_path: str = DEFAULT_DUCKDB_PATH
-    resources: list[str] = field(default_factory=list)  # table names; empty: all
-    start_date: str | None = None
-    end_date: str | None = None
-    full_refresh: bool = False
-    pipelines_dir: str | None = None
-    keep_load_packages: int = DEFAULT_KEPT_LOAD_PACKAGES  # loaded packages kept to inspect
-    reconcile: bool = False  # list every conversation id now to find purged ones
-    max_duration: float | None = None  # seconds: stop starting backfill loads after this
-    transform: bool = False  # build the analyst layer (dbt) after the load
-
-    @property
-    def duckdb_file(self) -> Path:
-        return Path(self.duckdb_path).expanduser().resolve()
+# the runner's public names (orchestrators import them from here)
+__all__ = ["DEFAULT_DATASET", "DEFAULT_DUCKDB_PATH", "DEFAULT_KEPT_LOAD_PACKAGES", "BusyError",
+           "LoadsCommitted", "RunContext", "RunOptions", "RunResult", "UsageError", "backfill_line",
+           "rejection_lines", "run_pipeline", "status_lines", "summary"]
 
 
 @dataclass
@@ -104,6 +85,10 @@ class RunResult:
     rejections: Rejections = field(default_factory=Rejections)
     backfill: Backfill = field(default_factory=Backfill)
     transformed: TransformResult | None = None
+    pipeline_name: str = ""  # dlt's name of the target's pipeline...
+    pipelines_dir: str = ""  # ...and where dlt keeps its local state (`dlt pipeline` reads it)
+    tables: list[str] = field(default_factory=list)  # the tables the run read
+    loads: int = 0
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -127,80 +112,100 @@ def select_resources(source: DltSource, names: list[str]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def pipeline_name(options: RunOptions) -> str:
-    """One pipeline (and local state) per target, so two DuckDB files never share state."""
-    path = options.duckdb_file if options.destination == "duckdb" else ""
-    target = f"{options.destination}:{options.dataset}:{path}"
-    digest = hashlib.sha1(target.encode()).hexdigest()[:8]
-    return f"liveagent_{options.destination}_{options.dataset}_{digest}"
-
-
-def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt.Pipeline:
-    if options.destination == "duckdb":
-        if options.duckdb_file.stem == options.dataset:
-            raise UsageError(
-                f"--duckdb-path {options.duckdb_path} is named like the dataset "
-                f"'{options.dataset}'; DuckDB would see a catalog and a schema of one name: "
-                "rename the file"
-            )
-        destination: Any = dlt.destinations.duckdb(str(options.duckdb_file))
-    elif options.destination == "postgres":
-        destination = ResumablePostgres()  # dlt's, resumable, with a lock timeout (postgres.py)
-    else:
-        raise UsageError(f"unknown destination '{options.destination}'; use duckdb or postgres")
-    location: dict[str, Any] = {"pipelines_dir": options.pipelines_dir} \
-        if options.pipelines_dir else {}
-    return dlt.pipeline(
-        pipeline_name=pipeline_name(options), destination=destination,
-        dataset_name=options.dataset, progress=progress or NULL_COLLECTOR, **location,
-    )
-
-
-@contextmanager
-def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[None]:
-    """Holds the target for one run: a second run on it refuses instead of interleaving with
-    this one's state and load packages."""
-    base = Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
-    owner = base.with_suffix(".owner")
-    lock = FileLock(str(base))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        holder = owner.read_text().strip() if owner.exists() else "another process"
-        target = options.duckdb_file if options.destination == "duckdb" else "Postgres"
-        raise BusyError(f"another liveagent-pipeline run ({holder}) is loading into {target} "
-                        f"(dataset {options.dataset}); try again when it has finished") from None
-    try:
-        owner.write_text(f"PID {os.getpid()}, started "
-                         f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}")
-        yield
-    finally:
-        owner.unlink(missing_ok=True)
-        lock.release()
-
-
 def has_incremental_state(pipeline: dlt.Pipeline) -> bool:
     return bool(source_state(pipeline).get("resources")) or backfill_of(pipeline).started
 
 
+def _silent(message: str) -> None:
+    pass
+
+
+@dataclass
+class RunContext:
+    """What one run carries besides its options: the counters of every request its sources
+    make (a run builds a source per load), where it says what it waits for, and dlt's
+    progress collector. Two runs in one process never count into each other."""
+
+    metrics: RequestMetrics = field(default_factory=RequestMetrics)
+    say: Callable[[str], None] = _silent
+    progress: Collector | None = None
+
+
 def run_pipeline(
-    options: RunOptions, progress: Collector | None = None, **source_options: Any
+    options: RunOptions, progress: Collector | None = None, context: RunContext | None = None,
+    **source_options: Any,
 ) -> RunResult:
     """One ELT run; `source_options` override configuration (the demo passes its fake).
 
     A start date without an end date is the initial backfill on a new target; once state
     exists it re-reads from that date up to now and leaves the state where it was."""
-    started = time.monotonic()
-    pipeline = make_pipeline(options, progress)
-    with exclusive(pipeline, options):
-        return _run_locked(pipeline, options, started, **source_options)
+    context = context or RunContext(progress=progress)
+    started, started_at = time.monotonic(), datetime.now(timezone.utc)
+    check_configuration(options, source_options)
+    pipeline = make_pipeline(options, context.progress)
+    with exclusive(pipeline, options), removed_unless_loaded(options):
+        notices = prepare_duckdb_file(options)
+        wait_for_duckdb_file(options, context.say)
+        try:
+            result = _run_locked(pipeline, options, started, context, **source_options)
+        except (Exception, KeyboardInterrupt) as error:
+            if not isinstance(error, UsageError):
+                record_failure(pipeline, started_at, error, context, source_options)
+            raise
+        result.notices += notices
+        record_success(pipeline, started_at, result)
+        return result
+
+
+def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResult) -> None:
+    backfill = result.backfill
+    outcome = f"loaded, {result.rejections.open} rows rejected" if result.rejections.open \
+        else "loaded"
+    run, tables = history.run_rows(
+        _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), outcome, "",
+        {"rows_written": sum(result.row_counts.values()), "requests": result.requests,
+         "rate_limit_wait_seconds": round(result.rate_limit_wait, 3), "loads": result.loads,
+         "history_windows_left": backfill.windows_left,
+         "history_conversations_left": backfill.history_rows if backfill.history_left else 0,
+         "rejected_rows": result.rejections.open, "pipeline_name": pipeline.pipeline_name},
+        {table: result.row_counts.get(table, 0) for table in result.tables})
+    history.record(pipeline, run, tables)
+
+
+def record_failure(pipeline: dlt.Pipeline, started_at: datetime, error: BaseException,
+                   context: RunContext, source_options: dict[str, Any]) -> None:
+    secrets = [*known_secrets(), str(source_options.get("api_key") or "")]
+    detail = redact(explain(error)[0], [s for s in secrets if s])
+    run, _ = history.run_rows(
+        _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), "failed",
+        detail, {"requests": context.metrics.requests, "pipeline_name": pipeline.pipeline_name},
+        {})
+    history.record(pipeline, run, [])
+
+
+def _run_id(pipeline: dlt.Pipeline, started_at: datetime) -> str:
+    return f"{pipeline.pipeline_name}@{started_at.isoformat(timespec='microseconds')}"
+
+
+def check_configuration(options: RunOptions, source_options: dict[str, Any]) -> None:
+    """Every setting a run needs, checked before the destination is touched (the source is
+    built once here: it resolves and checks its own settings)."""
+    check_dataset(options.dataset)
+    dates = {k: v for k, v in (("start_date", options.start_date),
+                               ("end_date", options.end_date)) if v}
+    labels = ("--start-date" if options.start_date else "sources.liveagent.start_date",
+              "--end-date" if options.end_date else "sources.liveagent.end_date")
+    select_resources(checked_source({**dates, **source_options}, labels), options.resources)
 
 
 def _run_locked(
-    pipeline: dlt.Pipeline, options: RunOptions, started: float, **source_options: Any
+    pipeline: dlt.Pipeline, options: RunOptions, started: float, context: RunContext,
+    **source_options: Any,
 ) -> RunResult:
-    requests_before, waited_before = process_metrics.requests, process_metrics.waited
-    bad_before = Counter(process_metrics.bad_answers)
+    metrics = context.metrics
+    requests_before, waited_before = metrics.requests, metrics.waited
+    bad_before = Counter(metrics.bad_answers)
+    markers_before = Counter(metrics.delete_markers)
     started_at = datetime.now(timezone.utc)
     notices = []
     # restores schema and state a fresh machine lacks locally (a full refresh needs the
@@ -214,14 +219,22 @@ def _run_locked(
         k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
     deadline = None if options.max_duration is None else started + options.max_duration
     names, counts, loads = options.resources, Counter[str](), 0
+    tables: set[str] = set()
     while True:  # a long backfill commits one catch-up chunk or history window per load
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
         if deadline is not None:
             first["time_budget"] = deadline - time.monotonic()
-        source = liveagent_source(**dates, **first, **source_options)
+        source = liveagent_source(**dates, **first, metrics=metrics, **source_options)
         selected = select_resources(source, names)
-        load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
-                                      refresh=options.full_refresh and loads == 0)
+        tables |= {str(source.resources[name].table_name) for name in selected
+                   if name not in INTERNAL_RESOURCES} - {REJECTED_ROWS.name}
+        try:
+            load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
+                                          refresh=options.full_refresh and loads == 0)
+        except (Exception, KeyboardInterrupt) as error:
+            if loads:
+                raise LoadsCommitted(loads) from error
+            raise
         counts.update(loaded)
         loads += 1
         if not backfill_of(pipeline).pending or "conversations" not in selected:
@@ -239,17 +252,28 @@ def _run_locked(
         if options.transform else None
     return RunResult(
         load_info=load_info,
-        row_counts={t: n for t, n in sorted(counts.items())
-                    if not t.startswith("_dlt") and t != REJECTED_ROWS.name},
-        requests=process_metrics.requests - requests_before,
-        rate_limit_wait=process_metrics.waited - waited_before,
+        row_counts=written_rows(counts, Counter(metrics.delete_markers) - markers_before),
+        requests=metrics.requests - requests_before,
+        rate_limit_wait=metrics.waited - waited_before,
         elapsed=time.monotonic() - started,
         notices=notices,
-        bad_answers=dict(Counter(process_metrics.bad_answers) - bad_before),
+        bad_answers=dict(Counter(metrics.bad_answers) - bad_before),
         rejections=rejections_after(pipeline, started_at),
         backfill=backfill_of(pipeline),
         transformed=transformed,
+        pipeline_name=pipeline.pipeline_name,
+        pipelines_dir=pipeline.pipelines_dir,
+        tables=sorted(tables),
+        loads=loads,
     )
+
+
+def written_rows(extracted: Counter[str], markers: Counter[str]) -> dict[str, int]:
+    """Rows written to each table: extracted rows but the delete markers (rows that only
+    remove others), without dlt's own tables and `rejected_rows` (summarised apart)."""
+    written = extracted - markers
+    return {table: rows for table, rows in sorted(written.items())
+            if not table.startswith("_dlt") and table != REJECTED_ROWS.name}
 
 
 def account_timezone(source_options: dict[str, Any]) -> str:
@@ -286,7 +310,7 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, re
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
     extracted = pipeline.extract(
         source, workers=workers, refresh="drop_sources" if refresh else None,
-        loader_file_format=LOADER_FILE_FORMAT[options.destination])  # type: ignore[arg-type]
+        loader_file_format=loader_file_format(options))  # type: ignore[arg-type]
     try:
         pipeline.normalize()
     except Exception:
@@ -340,11 +364,15 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(transform_summary(result.transformed))
     if options.destination == "duckdb":
         path = options.duckdb_file
+        sql = f"SELECT status, count(*) FROM {options.dataset}.conversations GROUP BY 1"
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
-                     f"  duckdb {path} \"SELECT status, count(*) FROM "
-                     f"{options.dataset}.conversations GROUP BY 1\"")
+                     f"  {duckdb_file.query_command(path, sql)}")
     else:
-        lines.append(f"data: Postgres schema {options.dataset}")
+        lines.append(f"data: {options.destination} dataset {options.dataset}")
+    if result.pipeline_name:
+        lines.append(f"dlt pipeline: {result.pipeline_name} in {result.pipelines_dir} "
+                     f"(dlt pipeline --pipelines-dir {result.pipelines_dir} "
+                     f"{result.pipeline_name} info)")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,8 @@ class Warehouse:
         return keyed
 
     def tables(self) -> set[str]:
+        if not Path(self.path).exists():  # a failed first run removes the file it created
+            return set()
         with duckdb.connect(self.path, read_only=True) as db:
             found = db.execute("SELECT table_name FROM information_schema.tables "
                                "WHERE table_schema = ?", [self.dataset]).fetchall()
@@ -146,16 +149,25 @@ def canonical(value: Any) -> Any:
     return value
 
 
+# about runs, not the account: they differ between any two targets by nature
+RUN_TABLES = frozenset({"run_history", "run_history_tables", "table_freshness"})
+
+
+def account_tables(names: set[str]) -> list[str]:
+    """The tables that copy the account (dlt's and the run history apart)."""
+    return sorted(name for name in names if not name.startswith("_dlt")
+                  and name not in RUN_TABLES)
+
+
 def duckdb_tables(warehouse: Warehouse) -> dict[str, Counter]:
     types = warehouse.column_types()
     tables = {}
-    for name in warehouse.tables():
-        if not name.startswith("_dlt"):
-            rows = warehouse.rows(name)
-            columns = list(rows[0]) if rows else []
-            parsed = [tuple(json.loads(v) if v is not None and types[(name, c)] == "JSON" else v
-                            for c, v in r.items()) for r in rows]
-            tables[name] = rows_of(columns, parsed, name)
+    for name in account_tables(warehouse.tables()):
+        rows = warehouse.rows(name)
+        columns = list(rows[0]) if rows else []
+        parsed = [tuple(json.loads(v) if v is not None and types[(name, c)] == "JSON" else v
+                        for c, v in r.items()) for r in rows]
+        tables[name] = rows_of(columns, parsed, name)
     return tables
 
 
@@ -176,7 +188,7 @@ def postgres_tables(dsn: str, schema: str) -> dict[str, Counter]:
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                        (schema,))
-        names = [name for (name,) in cursor.fetchall() if not name.startswith("_dlt")]
+        names = account_tables({name for (name,) in cursor.fetchall()})
         tables = {}
         for name in names:
             cursor.execute(f'SELECT * FROM "{schema}"."{name}"')
@@ -259,3 +271,41 @@ def assert_equal_to_a_clean_run(run_cli: Callable[..., int], target: Target, *ar
     for table in expected:  # snapshots: one per finished run in each target
         if table != "agent_online_status":
             assert recovered[table] == expected[table], table
+
+
+def dataset_tables(pipeline_name: str, pipelines_dir: str) -> dict[str, Counter]:
+    """Every table a pipeline loaded, read through dlt's dataset (any destination), as
+    `rows_of` multisets; JSON columns parsed, as DuckDB's are by `duckdb_tables`."""
+    import dlt
+
+    dataset = dlt.attach(pipeline_name=pipeline_name, pipelines_dir=pipelines_dir).dataset()
+    tables = {}
+    for name in account_tables(set(dataset.schema.tables)):
+        table = dataset.schema.tables[name]
+        if not table.get("columns"):
+            continue
+        try:
+            relation = dataset[name]
+            columns, rows = list(relation.columns), relation.fetchall()
+        except Exception:  # declared in the schema, never created
+            continue
+        kinds = {c: hint.get("data_type") for c, hint in table["columns"].items()}
+        parsed = [tuple(_typed(v, kinds.get(c)) for c, v in zip(columns, row, strict=True))
+                  for row in rows]
+        tables[name] = rows_of(columns, parsed, name)
+    return tables
+
+
+def _typed(value: Any, kind: str | None) -> Any:
+    """A value as DuckDB returns it, from a destination that keeps JSON and timestamps as
+    text (SQLite)."""
+    if not isinstance(value, str):
+        return value
+    if kind == "json":
+        return json.loads(value)
+    if kind == "timestamp":
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if kind == "date":
+        return date.fromisoformat(value)
+    return value

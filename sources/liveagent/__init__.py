@@ -14,7 +14,7 @@ from typing import Any
 import dlt
 from dlt.extract import DltResource
 
-from .client import LiveAgentClient
+from .client import LiveAgentClient, RequestMetrics
 from .conversations import (
     CONVERSATION_FAMILY,
     ConversationPlan,
@@ -130,11 +130,13 @@ def liveagent_source(
     deletes: str = "mark",
     reconcile_days: int = DEFAULT_RECONCILE_DAYS,
     reconcile: bool = False,
+    metrics: RequestMetrics | None = None,
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
     untouched. `time_budget` (seconds) bounds the history this load reads (the runner's
-    time box). See .dlt/config.toml for every option."""
+    time box); `metrics` counts this source's requests into a run's counters. See
+    .dlt/config.toml for every option."""
     # unknown fields load as sent: dlt would read a text that looks like a datetime as UTC,
     # but LiveAgent's datetimes are in the account's zone (known ones are converted)
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
@@ -150,9 +152,11 @@ def liveagent_source(
             f"{', '.join(PERFORMANCE_GROUP_BY)}, got {performance_group_by!r}")
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
-                             check_status=_zone_check(time) if check_timezone else None)
+                             check_status=_zone_check(time) if check_timezone else None,
+                             metrics=metrics)
     now = datetime.now(UTC)
-    reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0)))
+    reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0),
+                                                   count_markers=client.metrics.add_delete_markers))
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
     plan = ConversationPlan(start, end, conversations_per_load, priority_days,
                             requests_per_row=2 if conversation_details else 1,
@@ -165,7 +169,7 @@ def liveagent_source(
     report_end = time.to_local_date(end - timedelta(seconds=1)) if end else None
     resources = [
         changed,
-        changed | conversation_tag_rows,
+        changed | conversation_tag_rows(reading),
         changed | conversation_status_changes(OpenVersions()),
         fetched,
         fetched | message_groups(reading),

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,20 +45,11 @@ from .exceptions import (
     RequestError,
     UnavailableError,
 )
+from .redaction import redact
 from .settings import LIMITER_BUFFER_MS
 from .transforms import AccountTime
 
 log = logging.getLogger(__name__)
-_APIKEY_PARAM = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every `apikey=...` value and every given secret masked."""
-    text = _APIKEY_PARAM.sub(r"\1***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 class RedactApiKey(logging.Filter):
@@ -75,9 +66,33 @@ class RedactApiKey(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(RedactApiKey())
 
 
+_API_VERSION_PATH = re.compile(r"/api/v(\d+)$", re.IGNORECASE)
+
+
 def api_url(base_url: str) -> str:
-    """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'"""
+    """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'
+
+    A URL with a user name or password is refused without being echoed: LiveAgent
+    authenticates with the API key, and a password in the URL would reach messages and dlt's
+    trace."""
     url = (base_url or "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if "@" in parts.netloc or "@" in url.split("/")[0]:
+        raise ConfigurationError(
+            "sources.liveagent.base_url must not contain a user name or password (LiveAgent "
+            "authenticates with sources.liveagent.api_key): use the account URL like "
+            "https://acme.ladesk.com"
+        )
+    version = _API_VERSION_PATH.search(parts.path)
+    if version and parts.scheme and parts.netloc:
+        other = version.group(1) != "1"
+        raise ConfigurationError(
+            f"sources.liveagent.base_url ends in {version.group(0)}"
+            + (", but this connector reads LiveAgent's API v1" if other else "")
+            + ": give the account URL without the API path, like https://acme.ladesk.com "
+            f"(here {parts.scheme}://{parts.netloc})"
+            + (", and an API v1 key" if other else "; the connector adds the API v1 path")
+        )
     if url.endswith("/api"):
         url = url[: -len("/api")]
     parts = urlsplit(url)
@@ -101,6 +116,8 @@ class RequestMetrics:
         self.by_kind: Counter[str] = Counter()
         self.waited = 0.0
         self.bad_answers: Counter[str] = Counter()
+        # rows extracted only to delete (hard-delete markers), by table: not rows of the table
+        self.delete_markers: Counter[str] = Counter()
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -119,13 +136,15 @@ class RequestMetrics:
             self.requests += 1
             self.by_kind[kind] += 1
 
+    def add_delete_markers(self, table: str, count: int) -> None:
+        if count:
+            with self._lock:
+                self.delete_markers[table] += count
+
     def add_bad_answer(self, kind: str) -> None:
         with self._lock:
             self.bad_answers[kind] += 1
 
-
-# every client of the process counts here too, so a CLI can report on the sources it ran
-process_metrics = RequestMetrics()
 
 
 class RateLimitedAdapter(HTTPAdapter):
@@ -135,19 +154,16 @@ class RateLimitedAdapter(HTTPAdapter):
     out; this adapter reads the body itself and gives up (a `ReadTimeout`, retried like any
     timeout) when the whole body took longer than the read timeout."""
 
-    def __init__(self, limiter: Limiter, pool_maxsize: int) -> None:
+    def __init__(self, limiter: Limiter, pool_maxsize: int, metrics: RequestMetrics) -> None:
         super().__init__(pool_maxsize=pool_maxsize, pool_connections=1)
         self.limiter = limiter
-        self.metrics = RequestMetrics()
+        self.metrics = metrics
 
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None,
              *args: Any, **kwargs: Any) -> Response:
-        for metrics in (self.metrics, process_metrics):
-            metrics.start_waiting()
+        self.metrics.start_waiting()
         self.limiter.try_acquire("liveagent")
-        kind = request_kind(request.path_url)
-        for metrics in (self.metrics, process_metrics):
-            metrics.stop_waiting(kind)
+        self.metrics.stop_waiting(request_kind(request.path_url))
         response = super().send(request, True, timeout, *args, **kwargs)
         limit = timeout[-1] if isinstance(timeout, tuple) else timeout
         if not stream and limit:
@@ -225,6 +241,7 @@ class LiveAgentClient:
         max_attempts: int,
         max_connections: int,
         check_status: Callable[[dict[str, Any]], None] | None = None,
+        metrics: RequestMetrics | None = None,
     ) -> None:
         if not api_key:
             raise ConfigurationError(
@@ -239,7 +256,8 @@ class LiveAgentClient:
         per_second = max(1, -(-per_minute // 60))  # spread the minute's budget over its seconds
         limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)],
                           buffer_ms=LIMITER_BUFFER_MS)
-        self._adapter = RateLimitedAdapter(limiter, pool_maxsize=max_connections)
+        # the run's counters when it passes them (a run makes a client per load), else its own
+        self._adapter = RateLimitedAdapter(limiter, max_connections, metrics or RequestMetrics())
         self._rest = self._rest_client(request_timeout, max_attempts)
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)
         self._probe_lock = threading.Lock()
@@ -348,7 +366,6 @@ class LiveAgentClient:
         problem = answer_problem(response)
         if problem is not None:
             self.metrics.add_bad_answer(problem.kind)
-            process_metrics.add_bad_answer(problem.kind)
             check_answer(response)
 
     def _answer_error(self, path: str, problem: Problem, attempts: int) -> LiveAgentError:

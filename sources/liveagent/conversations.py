@@ -124,10 +124,14 @@ def _history_rows(plan: ConversationPlan, started: float, incremental_rows: int)
 
 
 @dlt.transformer(name="conversation_tags", **rewritten_per_conversation(CONVERSATION_TAGS))
-def conversation_tag_rows(page: list[Row]) -> Iterator[list[Row]]:
-    """Tags from each conversation's `tags` field: no extra request."""
+def conversation_tag_rows(page: list[Row], reading: Reading) -> Iterator[list[Row]]:
+    """Tags from each conversation's `tags` field: no extra request. A conversation without
+    tags sends a row that only deletes its old ones (counted apart: it is no table row)."""
     if not is_rejections(page):
-        yield [tag for conversation in page for tag in conversation_tags(conversation)]
+        rows = [tag for conversation in page for tag in conversation_tags(conversation)]
+        reading.client.metrics.add_delete_markers(
+            CONVERSATION_TAGS.name, sum(1 for row in rows if row.get("deleted")))
+        yield rows
 
 
 Check = Callable[[Row], None]

@@ -12,7 +12,7 @@ so history and joins keep working; a row that comes back is loaded as usual, unm
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,11 +84,12 @@ class LoadedRows:
 class Deletions:
     """Finds and writes the deletions of one load."""
 
-    def __init__(self, mode: str, noticed_at: datetime, loaded: LoadedRows | None = None
-                 ) -> None:
+    def __init__(self, mode: str, noticed_at: datetime, loaded: LoadedRows | None = None,
+                 count_markers: Callable[[str, int], None] | None = None) -> None:
         self.mode = mode
         self.noticed_at = noticed_at
         self.loaded = loaded or LoadedRows()
+        self.count_markers = count_markers or (lambda table, count: None)
 
     def gone(self, table: Table, key: str, listed: Collection[str]) -> list[str]:
         """Keys loaded before, unmarked, that a complete listing (`listed`) no longer has."""
@@ -101,6 +102,7 @@ class Deletions:
         if not gone:
             return []
         if self.mode == "remove":
+            self.count_markers(table.name, len(gone))
             return [{key: value, **(tombstone or {}), table.hard_delete_column: True}
                     for value in gone]
         return [{**row, DELETED_AT: self.noticed_at}

@@ -3,29 +3,40 @@ Each case runs the real CLI in its own process against the fake over loopback.""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dlt.common.storages.file_storage import FileStorage
 
 from liveagent_fake.server import FakeLiveAgent
 
 KEY = "test-api-key"
 
 
-def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def cli_command(tmp_path: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
+            "--pipelines-dir", str(tmp_path / "pipelines"), *args]
+
+
+def cli_environment(**env: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(
         ("SOURCES__", "DESTINATION__"))}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
-         "--pipelines-dir", str(tmp_path / "pipelines"), *args],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
-    )
+    return {**environment, **env}
+
+
+def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cli_command(tmp_path, *args), cwd=tmp_path, env=cli_environment(**env),
+                          capture_output=True, text=True, timeout=120)
 
 
 def account_env(fake: FakeLiveAgent, **overrides: str) -> dict[str, str]:
@@ -54,6 +65,7 @@ def test_rejected_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
     line = one_line(result, 2)
     assert "LiveAgent rejected the API key (401" in line
     assert "SOURCES__LIVEAGENT__API_KEY" in line and "wrong-key-42" not in result.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()  # created by this run, nothing loaded
 
 
 def test_a_v3_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:
@@ -108,6 +120,7 @@ def test_missing_configuration_names_key_and_variable(tmp_path: Path) -> None:
     assert "missing configuration" in line
     assert "sources.liveagent.base_url (env SOURCES__LIVEAGENT__BASE_URL)" in line
     assert "sources.liveagent.api_key (env SOURCES__LIVEAGENT__API_KEY)" in line
+    assert not (tmp_path / "warehouse.duckdb").exists()
 
 
 def test_missing_postgres_credentials(tmp_path: Path, fake: FakeLiveAgent) -> None:
@@ -130,3 +143,119 @@ def test_duckdb_file_locked_by_another_process(tmp_path: Path, fake: FakeLiveAge
         holder.wait()
     assert f"{tmp_path / 'warehouse.duckdb'} is in use by another process (PID {holder.pid})" \
         in line
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    ([], {"SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE": "0.5"},
+     "sources.liveagent.requests_per_minute (env SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE) must be "
+     "at least 2 requests per minute (LiveAgent allows 180), got 0.5"),
+    ([], {"SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE": "fast"},
+     "sources.liveagent.requests_per_minute (env SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE) must be "
+     "a number, got 'fast'"),
+    ([], {"SOURCES__LIVEAGENT__REQUEST_TIMEOUT": "0"},
+     "sources.liveagent.request_timeout (env SOURCES__LIVEAGENT__REQUEST_TIMEOUT) must be above 0 "
+     "seconds, got 0.0"),
+    (["--dataset", "a.b"], {},
+     "--dataset 'a.b' is not a valid schema name: use lowercase letters, digits and underscores, "
+     "at most 63 characters, e.g. 'a_b'"),
+    (["--start-date", "2025-05-01", "--end-date", "2025-04-30"], {},
+     "the end date 2025-04-30 (--end-date) is before the start date 2025-05-01 (--start-date)"),
+    (["--end-date", "2025-04-30"], {"SOURCES__LIVEAGENT__START_DATE": "2025-05-01"},
+     "the end date 2025-04-30 (--end-date) is before the start date 2025-05-01 "
+     "(sources.liveagent.start_date)"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://acme.ladesk.com/api/v1"},
+     "sources.liveagent.base_url ends in /api/v1: give the account URL without the API path, "
+     "like https://acme.ladesk.com"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://acme.ladesk.com/api/v3"},
+     "sources.liveagent.base_url ends in /api/v3, but this connector reads LiveAgent's API v1: "
+     "give the account URL without the API path, like https://acme.ladesk.com"),
+    ([], {"SOURCES__LIVEAGENT__BASE_URL": "https://me:Pw-9b8a@acme.ladesk.com"},
+     "sources.liveagent.base_url must not contain a user name or password (LiveAgent "
+     "authenticates with sources.liveagent.api_key): use the account URL like "
+     "https://acme.ladesk.com"),
+])
+def test_bad_settings_name_the_setting_before_anything_runs(
+    tmp_path: Path, fake: FakeLiveAgent, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = cli(tmp_path, *args, **account_env(fake, **env))
+    line = one_line(result, 2)
+    assert expected in line and "Pw-9b8a" not in result.stderr
+    assert fake.log.total == 0
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_postgres_credentials_dlt_cannot_resolve(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    socket_uri = "postgresql://loader:Pg-5d4c3b@/warehouse?host=/tmp"  # no host name
+    line = one_line(cli(tmp_path, "--destination", "postgres", **account_env(
+        fake, DESTINATION__POSTGRES__CREDENTIALS=socket_uri)), 2)
+    assert line.startswith("liveagent-pipeline: destination.postgres.credentials is set, but dlt "
+                           "could not resolve its host from it: add host to it or set "
+                           "DESTINATION__POSTGRES__CREDENTIALS__HOST; for a Unix socket")
+    assert "missing configuration" not in line and "Pg-5d4c3b" not in line
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60
+             ) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the run never got there"
+        time.sleep(0.05)
+
+
+def interrupt(tmp_path: Path, fake: FakeLiveAgent, when: Callable[[], bool], **env: str
+              ) -> subprocess.CompletedProcess:
+    """Runs the CLI, sends it SIGINT (Ctrl-C) once `when()` holds and waits for its end."""
+    command = cli_command(tmp_path, "--resources", "conversations")
+    process = subprocess.Popen(command, cwd=tmp_path, env=cli_environment(**env),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(when, process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_ctrl_c_mid_extract(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    fake.latency = 0.2
+    result = interrupt(tmp_path, fake, lambda: bool(fake.log.select(path="/messages$")),
+                       **account_env(fake, SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="100000"))
+    assert one_line(result, 130) == \
+        "liveagent-pipeline: interrupted; nothing of this run was loaded, state unchanged"
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_ctrl_c_after_a_chunk_of_a_backfill_committed(tmp_path: Path, fake: FakeLiveAgent) -> None:
+    fake.latency = 0.2
+    # the second listing of conversations starts the second chunk: the first one is loaded
+    result = interrupt(tmp_path, fake, lambda: len(fake.log.select(path="/conversations$")) > 1,
+                       **account_env(fake, SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD="20",
+                                     SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="100000"))
+    assert one_line(result, 130) == (
+        "liveagent-pipeline: interrupted after 1 load of this run committed; the rest was not "
+        "loaded, and the next run goes on after them")
+    assert (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_full_disk_reported_as_a_failed_rename(
+    run_cli: Callable[..., int], configured: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """dlt moves files by renaming and falls back to copying when the rename fails (EXDEV):
+    the copy's ENOSPC is the real reason, the rename's EXDEV only its context."""
+    def rename_on_a_full_disk(storage: FileStorage, source: str, destination: str) -> None:
+        target = storage.make_full_path(destination)
+        try:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), source, target)
+        except OSError:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), target) from None
+
+    monkeypatch.setattr(FileStorage, "atomic_rename", rename_on_a_full_disk)
+    assert run_cli("--resources", "tags", "--progress-every", "0") == 1
+    stderr = capsys.readouterr().err.strip()
+    assert "\n" not in stderr and "cross-device" not in stderr
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device at "
+                        rf"{re.escape(str(configured / 'pipelines'))}/\S+; free space or move "
+                        r"--pipelines-dir/--duckdb-path", stderr), stderr

@@ -4,11 +4,13 @@ state or any table, including on errors; agents' auth tokens are never loaded.""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pyarrow.parquet as pq
 import pytest
@@ -99,3 +101,43 @@ def test_failures_never_show_the_key(
     assert "Traceback" in result.stderr  # --debug: the traceback is shown, redacted
     assert any(line.startswith("liveagent-pipeline: ") for line in result.stderr.splitlines())
     assert_nowhere([KEY, "WRONG-KEY-0a1b2c3d"], configured, result.stdout, result.stderr)
+
+
+# URL metacharacters between distinctive fragments: any fragment left anywhere is a leak
+FRAGMENTS = ("Qx7Wp2", "Zr4pLm", "Mv8kTy", "Tn2bQs", "Hy6cVw", "Ld3fGh", "Jk5sNe")
+METACHARACTER_KEY = 'Qx7Wp2&Zr4pLm=Mv8kTy/ Tn2bQs+Hy6cVw%Ld3fGh"Jk5sNe'
+
+
+def echoed_forms(key: str) -> list[str]:
+    """The key as a server may echo it: raw, URL-encoded either way, JSON- and PHP-escaped."""
+    return [key, quote(key), quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1],
+            json.dumps(key)[1:-1].replace("/", "\\/").replace("&", "\\u0026")]
+
+
+def test_a_key_with_url_metacharacters_echoed_back_in_an_error_is_masked(
+    fake: FakeLiveAgent, configured: Path
+) -> None:
+    fake.account.api_key = METACHARACTER_KEY  # the fake accepts any key string
+    echo = " ".join(f"GET /api/conversations?apikey={form}&limit=1000"
+                    for form in echoed_forms(METACHARACTER_KEY))
+    fake.faults.add("mutate", path="/api/conversations$", transform=lambda payload: {
+        "response": {"status": "ERROR", "statuscode": 400, "errormessage": f"Bad request {echo}"}})
+    result = logged_run(configured, "--resources", "conversations",
+                        SOURCES__LIVEAGENT__API_KEY=METACHARACTER_KEY)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "liveagent-pipeline: LiveAgent refused conversations (error 400 under HTTP 200: Bad " \
+        "request GET /api/conversations?apikey=***&limit=1000 GET" in result.stderr
+    assert fake.log.select(path="/api/application/status")  # the key itself was accepted
+    assert_nowhere(list(FRAGMENTS), configured, result.stdout, result.stderr)
+
+
+def test_a_base_url_with_a_password_is_refused_and_shown_nowhere(
+    fake: FakeLiveAgent, configured: Path
+) -> None:
+    url = fake.url.replace("http://", "http://loader:Pw-3e5f7a9c@")
+    result = logged_run(configured, SOURCES__LIVEAGENT__BASE_URL=url)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "liveagent-pipeline: sources.liveagent.base_url must not contain a user name or " \
+        "password" in result.stderr
+    assert fake.log.total == 0
+    assert_nowhere(["Pw-3e5f7a9c", "loader:"], configured, result.stdout, result.stderr)

@@ -1,0 +1,85 @@
+"""Run history in the warehouse: one row per run in `run_history`, the rows it wrote per table
+in `run_history_tables`, and the view `table_freshness` for a dashboard to show: per table,
+`data_as_of` (the end of the last run that read it: it equals LiveAgent as of then) and
+`last_written_at` (the end of the last run that wrote rows into it; a table read whole every
+run, like tags, is written every run).
+
+The rows are written by a pipeline of their own (`<name>_runs`, same destination and
+dataset), after the run: a failed run's pending package stays untouched for the next run to
+finish, and the history never holds up the data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import dlt
+
+log = logging.getLogger(__name__)
+
+RUNS = "run_history"
+TABLES = "run_history_tables"
+FRESHNESS = "table_freshness"
+FRESHNESS_SQL = """
+CREATE OR REPLACE VIEW {view} AS
+SELECT t.table_name,
+       max(r.finished_at) AS data_as_of,
+       max(CASE WHEN t.rows_written > 0 THEN r.finished_at END) AS last_written_at
+FROM {tables} AS t JOIN {runs} AS r ON r.run_id = t.run_id
+WHERE r.outcome <> 'failed'
+GROUP BY t.table_name
+"""
+
+
+def run_rows(run_id: str, started_at: datetime, finished_at: datetime, outcome: str,
+             detail: str, figures: Mapping[str, Any], tables: Mapping[str, int]
+             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The row of `run_history` and those of `run_history_tables` for one run."""
+    run = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at,
+           "outcome": outcome, "detail": detail or None, **figures}
+    return run, [{"run_id": run_id, "table_name": table, "rows_written": rows}
+                 for table, rows in sorted(tables.items())]
+
+
+def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, Any]]) -> None:
+    """Loads the rows through `<pipeline>_runs` and (re)creates the freshness view; a run
+    whose history cannot be written (the destination is down) says so in the log only."""
+    try:
+        runs = dlt.pipeline(pipeline_name=f"{pipeline.pipeline_name}_runs",
+                            pipelines_dir=pipeline.pipelines_dir,
+                            destination=pipeline.destination,
+                            dataset_name=pipeline.dataset_name)
+        runs.run(_history(run, tables))
+        _freshness_view(runs)
+    except Exception as error:  # the run's own outcome stands; its history is a nicety
+        log.warning("the run history could not be written: %s", type(error).__name__)
+
+
+def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
+    @dlt.resource(name=RUNS, write_disposition="append",
+                  columns={"started_at": {"data_type": "timestamp", "timezone": True},
+                           "finished_at": {"data_type": "timestamp", "timezone": True}})
+    def runs() -> Iterator[dict[str, Any]]:
+        yield run
+
+    @dlt.resource(name=TABLES, write_disposition="append",
+                  columns={"rows_written": {"data_type": "bigint"}})
+    def per_table() -> Iterator[list[dict[str, Any]]]:
+        yield tables
+
+    return [runs(), per_table()]
+
+
+def _freshness_view(runs: dlt.Pipeline) -> None:
+    try:
+        client_manager = runs.sql_client()
+    except Exception:  # a destination without SQL (files): the tables are there, no view
+        return
+    with client_manager as client:
+        client.execute_sql(FRESHNESS_SQL.format(
+            view=client.make_qualified_table_name(FRESHNESS),
+            tables=client.make_qualified_table_name(TABLES),
+            runs=client.make_qualified_table_name(RUNS)))
