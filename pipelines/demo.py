@@ -42,6 +42,18 @@ QUERIES: list[tuple[str, str]] = [
         WHERE report_date > (SELECT max(report_date) FROM {ds}.report_agents) - 7
         GROUP BY ALL ORDER BY answers DESC LIMIT 5"""),
 ]
+# with --transform: the analyst layer's marts, as the README's "Analyst layer" gives them
+MART_QUERIES: list[tuple[str, str]] = [
+    ("Median first response time by channel, last week (minutes)",
+     """SELECT channel_label, count(*) AS conversations,
+               round(median(first_response_seconds) / 60, 1) AS median_minutes
+        FROM {ds}_analytics.liveagent__conversation_metrics
+        WHERE first_response_date > current_date - 7
+        GROUP BY ALL ORDER BY median_minutes"""),
+    ("Backlog by day: open conversations at each day's end",
+     """SELECT date_day, open_conversations
+        FROM {ds}_analytics.liveagent__daily_backlog ORDER BY date_day"""),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,10 +70,12 @@ def run(args: argparse.Namespace, context: RunContext | None = None) -> str:
           f"{args.conversations} conversations on a loopback port ...", flush=True)
     options = RunOptions(destination="duckdb", dataset=args.dataset,
                          duckdb_path=args.duckdb_path, full_refresh=True,
-                         pipelines_dir=args.pipelines_dir)
+                         pipelines_dir=args.pipelines_dir, transform=args.transform)
     with fake_account(args.conversations) as fake:
         result = run_pipeline(options, context=context, **source_options(fake))
-    return f"{summary(options, result)}\n\n{example_queries(options.duckdb_file, args.dataset)}"
+    queries = QUERIES + (MART_QUERIES if args.transform else [])
+    return (f"{summary(options, result)}\n\n"
+            f"{example_queries(options.duckdb_file, args.dataset, queries)}")
 
 
 def fake_account(conversations: int) -> FakeLiveAgent:
@@ -76,11 +90,12 @@ def source_options(fake: FakeLiveAgent) -> dict[str, Any]:
             "start_date": start.date().isoformat(), "requests_per_minute": 1_000_000}
 
 
-def example_queries(path: Path, dataset: str) -> str:
+def example_queries(path: Path, dataset: str,
+                    queries: list[tuple[str, str]] | None = None) -> str:
     """The demo's analyst queries, each with its SQL and its result as a small table."""
     blocks = []
     with duckdb.connect(str(path), read_only=True) as db:
-        for title, sql in QUERIES:
+        for title, sql in QUERIES if queries is None else queries:
             query = sql.replace("{ds}", dataset)
             result = db.execute(query)
             names = [d[0] for d in result.description]

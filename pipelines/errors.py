@@ -23,6 +23,7 @@ from sources.liveagent.exceptions import AuthenticationError, ConfigurationError
 
 from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
+from .transform import TransformError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
@@ -80,7 +81,7 @@ def _explain(chain: list[BaseException]) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
-        if isinstance(cause, BusyError):
+        if isinstance(cause, (BusyError, TransformError)):
             return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
             return missing_configuration(cause), EXIT_USAGE

@@ -68,7 +68,8 @@ def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, A
 def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
     @dlt.resource(name=RUNS, write_disposition="append",
                   columns={"started_at": {"data_type": "timestamp", "timezone": True},
-                           "finished_at": {"data_type": "timestamp", "timezone": True}})
+                           "finished_at": {"data_type": "timestamp", "timezone": True},
+                           "detail": {"data_type": "text", "nullable": True}})
     def runs() -> Iterator[dict[str, Any]]:
         yield run
 

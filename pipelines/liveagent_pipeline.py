@@ -2,9 +2,9 @@
 
     liveagent-pipeline run [--destination duckdb|postgres] [--dataset liveagent]
                            [--resources a,b,...] [--start-date D] [--end-date D]
-                           [--full-refresh] [--duckdb-path FILE]
+                           [--full-refresh] [--duckdb-path FILE] [--transform]
                            [--duckdb-storage-version VERSION]
-    liveagent-pipeline demo [--conversations N] [--duckdb-path FILE]
+    liveagent-pipeline demo [--conversations N] [--duckdb-path FILE] [--transform]
     liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
     liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
 
@@ -125,6 +125,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              help="progress line period on stderr; 0 turns progress off")
         command.add_argument("--debug", action="store_true",
                              help="print the traceback of a failure")
+        command.add_argument("--transform", action="store_true",
+                             help="after the load, build the analyst layer (dbt staging views "
+                             "and marts, then its tests); needs the analytics extra")
     return parser.parse_args(argv)
 
 
@@ -140,6 +143,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         keep_load_packages=args.keep_load_packages, reconcile=args.reconcile,
         max_duration=args.max_duration or configured_max_duration(),
         duckdb_storage_version=args.duckdb_storage_version, duckdb_wait=args.duckdb_wait,
+        transform=args.transform,
     )
 
 

@@ -48,6 +48,7 @@ class RunOptions:
     pipeline_name: str | None = None  # None: derived readably from the target (targets.py)
     loader_file_format: str | None = None  # None: the measured one (targets.py)
     duckdb_wait: float = DEFAULT_DUCKDB_WAIT  # seconds to wait for a DuckDB file another holds
+    transform: bool = False  # build the analyst layer (dbt) after the load
 
     @property
     def duckdb_file(self) -> Path:

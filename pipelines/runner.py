@@ -15,6 +15,7 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 
 from pipelines import duckdb_file, history
+from pipelines.comments import write_comments
 from pipelines.configuration import check_dataset, checked_source
 from pipelines.errors import explain, known_secrets
 from pipelines.options import (
@@ -36,6 +37,8 @@ from pipelines.targets import (
     removed_unless_loaded,
     wait_for_duckdb_file,
 )
+from pipelines.transform import TransformResult, transform
+from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
     CONVERSATION_FAMILY,
     INTERNAL_RESOURCES,
@@ -49,6 +52,7 @@ from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
 from sources.liveagent.settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_TIMEZONE,
     REJECTED_ROWS,
 )
 
@@ -81,6 +85,7 @@ class RunResult:
     bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
     rejections: Rejections = field(default_factory=Rejections)
     backfill: Backfill = field(default_factory=Backfill)
+    transformed: TransformResult | None = None
     pipeline_name: str = ""  # dlt's name of the target's pipeline...
     pipelines_dir: str = ""  # ...and where dlt keeps its local state (`dlt pipeline` reads it)
     tables: list[str] = field(default_factory=list)  # the tables the run read
@@ -250,6 +255,9 @@ def _run_locked(
     if loads > 1:
         notices.append(f"conversations committed in {loads} loads")
     prune_loaded_packages(pipeline, options.keep_load_packages)
+    write_comments(pipeline)
+    transformed = transform(pipeline, account_timezone(source_options)) \
+        if options.transform else None
     return RunResult(
         load_info=load_info,
         row_counts=written_rows(counts, Counter(metrics.delete_markers) - markers_before),
@@ -260,6 +268,7 @@ def _run_locked(
         bad_answers=dict(Counter(metrics.bad_answers) - bad_before),
         rejections=rejections_after(pipeline, started_at),
         backfill=backfill_of(pipeline),
+        transformed=transformed,
         pipeline_name=pipeline.pipeline_name,
         pipelines_dir=pipeline.pipelines_dir,
         tables=sorted(tables),
@@ -273,6 +282,12 @@ def written_rows(extracted: Counter[str], markers: Counter[str]) -> dict[str, in
     written = extracted - markers
     return {table: rows for table, rows in sorted(written.items())
             if not table.startswith("_dlt") and table != REJECTED_ROWS.name}
+
+
+def account_timezone(source_options: dict[str, Any]) -> str:
+    """The account's zone as the source reads it: given, configured, or the default."""
+    return str(source_options.get("timezone")
+               or dlt.config.get("sources.liveagent.timezone", str) or DEFAULT_TIMEZONE)
 
 
 def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections:
@@ -344,6 +359,8 @@ def summary(options: RunOptions, result: RunResult) -> str:
     lines += rejection_lines(options, result.rejections)
     if result.backfill.started:
         lines.append(backfill_line(result.backfill))
+    if result.transformed is not None:
+        lines.append(transform_summary(result.transformed))
     if options.destination == "duckdb":
         path = options.duckdb_file
         sql = f"SELECT status, count(*) FROM {options.dataset}.conversations GROUP BY 1"

@@ -29,6 +29,7 @@ from .conversations import (
     messages,
 )
 from .deletions import Deletions
+from .dictionary import describe
 from .directories import (
     agent_fetches,
     agent_list,
@@ -45,6 +46,8 @@ from .directories import (
     tags,
 )
 from .exceptions import ConfigurationError
+from .history import OpenVersions, conversation_status_changes
+from .labels import labels
 from .reading import Reading, table_variant
 from .rejections import rejected_rows_hints
 from .reports import report_resources
@@ -167,6 +170,7 @@ def liveagent_source(
     resources = [
         changed,
         changed | conversation_tag_rows(reading),
+        changed | conversation_status_changes(OpenVersions()),
         fetched,
         fetched | message_groups(reading),
         fetched | messages,
@@ -186,5 +190,6 @@ def liveagent_source(
         listed_agents | agent_online_status(snapshot_at=now.replace(microsecond=0)),
         *report_resources(reading, report_start, report_end, report_lookback_days,
                           performance_group_by, priority_days),
+        labels(),
     ]
-    return [table_variant(resource, rejected_rows_hints()) for resource in resources]
+    return [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]

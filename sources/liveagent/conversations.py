@@ -50,7 +50,8 @@ from .windows import History, Incremental, read_range
 # resources of the family; `conversation_retries` reads again what earlier loads rejected,
 # `conversation_reconciliation` finds purged conversations
 CONVERSATION_FAMILY = ("conversations", "conversation_tags", "message_groups", "messages",
-                       "conversation_retries", "conversation_reconciliation")
+                       "conversation_retries", "conversation_reconciliation",
+                       "conversation_status_history")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import pendulum
 from dlt.common.schema.typing import TColumnSchema
 
+from .dictionary import described_columns
 from .exceptions import BadRowError, ConfigurationError
 from .settings import (
     AGENTS,
@@ -366,7 +367,7 @@ def column_hints(table: Table) -> dict[str, TColumnSchema]:
     if table.marks_deletes:
         hints[DELETED_AT] = {"data_type": "timestamp", "timezone": True, "nullable": True}
         hints[table.hard_delete_column] = {"data_type": "bool", "hard_delete": True}
-    return hints
+    return described_columns(table.name, hints)
 
 
 # -- conversations ---------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""The data dictionary as comments in the warehouse (`COMMENT ON TABLE/COLUMN`).
+
+dlt 1.31 keeps table and column descriptions in its schema (they reach its Mermaid, DBML and
+dot exports) but writes none of them to DuckDB or Postgres, so the runner does after each
+load: every described table and column of the dataset whose comment differs from its
+description gets it, in one transaction. On the demo's tables that is 454 statements the first
+time (0.1 s in DuckDB) and none afterwards (one catalog query, 0.02 s), until the schema or
+the tables change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+
+# (table, column or "" for the table) -> comment, read from the catalog
+_COMMENTS = {
+    "duckdb": "SELECT table_name, '', comment FROM duckdb_tables() WHERE schema_name = %s "
+              "UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns() "
+              "WHERE schema_name = %s",
+    "postgres": "SELECT c.relname, '', obj_description(c.oid, 'pg_class') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind = 'r' "
+                "UNION ALL SELECT c.relname, a.attname, col_description(c.oid, a.attnum) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+                "AND NOT a.attisdropped WHERE n.nspname = %s AND c.relkind = 'r'",
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _catalog(client: Any, destination: str) -> dict[tuple[str, str], str | None]:
+    """Every table and column of the dataset with its comment (None: none)."""
+    sql = _COMMENTS[destination]
+    rows = client.execute_sql(sql, *[client.dataset_name] * sql.count("%s")) or []
+    return {(table, column): comment for table, column, comment in rows}
+
+
+def write_comments(pipeline: dlt.Pipeline) -> int:
+    """Comments the dataset's tables and columns from the pipeline's schema where they differ;
+    returns how many statements it ran (none for a destination it cannot comment)."""
+    destination = pipeline.destination.destination_name
+    if destination not in _COMMENTS:
+        return 0
+    with pipeline.sql_client() as client:
+        catalog = _catalog(client, destination)
+        statements = []
+        for name, table in pipeline.default_schema.tables.items():
+            if (name, "") not in catalog:
+                continue  # not created (yet)
+            qualified = client.make_qualified_table_name(name)
+            text = table.get("description")
+            if text and catalog[(name, "")] != text:
+                statements.append(f"COMMENT ON TABLE {qualified} IS {_literal(text)}")
+            for column_name, column in table.get("columns", {}).items():
+                text, key = column.get("description"), (name, column_name)
+                if text and key in catalog and catalog[key] != text:
+                    statements.append(
+                        f"COMMENT ON COLUMN {qualified}."
+                        f"{client.escape_column_name(column_name)} IS {_literal(text)}")
+        if statements:
+            with client.begin_transaction():  # one commit: 0.1 s instead of 0.25 s in DuckDB
+                client.execute_many(statements)
+    return len(statements)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
+from pipelines.runner import RunOptions, make_pipeline, run_pipeline
+from pipelines.transform import TransformResult, transform
+from tests.analytics.oracle import Target
+from tests.support import NOW, make_account
+
+ZONE = "Europe/Bratislava"
+UNRECORDED = range(100, 110)  # conversations whose history rows the tests remove
+AS_OF = datetime.fromtimestamp(NOW + 420, timezone.utc)  # the fake's clock after the changes
+
+
+def change_the_account(account: Account) -> None:
+    """What agents and customers do between two runs: resolve, reopen, move, trash."""
+    ref, agent = account.conversation_id, account.entities.agents[0].email
+    account.clock.advance(300)
+    open_ones = [i for i in range(100) if account.record(i).status in "NCA"]
+    account.set_status(ref(open_ones[0]), "R", useridentifier=agent)
+    account.set_status(ref(open_ones[1]), "R", useridentifier=agent)
+    account.clock.advance(60)
+    account.add_message(ref(open_ones[1]), "still broken", from_customer=True)
+    account.set_status(ref(open_ones[1]), "C")  # reopened
+    account.set_status(ref(open_ones[2]), "X")  # to the trash
+    account.clock.advance(60)
+
+
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres",
+                                                                marks=pytest.mark.postgres)])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[Target, TransformResult]]:
+    """The fake account loaded twice (the second run sees the changes above) and the analyst
+    layer built on it, as of the fake's clock."""
+    destination = request.param
+    work: Path = tmp_path_factory.mktemp(destination)
+    dataset = "liveagent_marts"
+    with pytest.MonkeyPatch.context() as env:
+        locate = str(work / "warehouse.duckdb")
+        if destination == "postgres":
+            locate = request.getfixturevalue("postgres_dsn")
+            env.setenv("DESTINATION__POSTGRES__CREDENTIALS", locate)
+        options = RunOptions(destination=destination, dataset=dataset, duckdb_path=locate,
+                             pipelines_dir=str(work / "pipelines"), full_refresh=True)
+        account = make_account(conversations=120, timezone=ZONE)
+        with FakeLiveAgent(account) as fake:
+            source = {"base_url": fake.url, "api_key": fake.api_key, "timezone": ZONE,
+                      "start_date": "2025-09-09", "requests_per_minute": 1e6}
+            run_pipeline(options, **source)
+            change_the_account(account)
+            options.full_refresh = False
+            run_pipeline(options, **source)
+        target = Target(destination, dataset, locate)
+        # as if the history had started after these conversations' last change
+        target.execute("DELETE FROM {ds}.conversation_status_history WHERE conversationid IN "
+                       f"({', '.join(repr(account.conversation_id(i)) for i in UNRECORDED)})")
+        result = transform(make_pipeline(options), ZONE, as_of=AS_OF.isoformat(),
+                           strict_codes=True)
+        yield target, result
