@@ -45,10 +45,11 @@ class Account:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def options(self, base: RunOptions) -> RunOptions:
-        """`base` aimed at this account's dataset (and, for DuckDB, its own file unless one
-        was given: two accounts never share a file's catalog)."""
+        """`base` aimed at this account's dataset (and, for DuckDB, its own file
+        `liveagent_<name>.duckdb` unless one was given: two accounts never share a file's
+        catalog; not `<name>.duckdb`, which DuckDB would refuse beside the dataset `<name>`)."""
         duckdb_path = base.duckdb_path if base.duckdb_path != RunOptions.duckdb_path \
-            else f"{self.name}.duckdb"
+            else f"liveagent_{self.name}.duckdb"
         return RunOptions(**{**vars(base), "dataset": self.dataset,
                              "duckdb_path": duckdb_path})
 
