@@ -80,6 +80,8 @@ def test_definitions_load_with_one_asset_per_table_in_the_group_liveagent(
     assert columns["messageid"] == "text" and "conversationid" in columns
     job = repository.get_job("liveagent_job")
     assert job.asset_layer.executable_asset_keys == assets.keys
+    # the job runs the freshness checks too: every scheduled run re-evaluates them
+    assert any(node.name.startswith("freshness_check") for node in job.graph.nodes)
     schedule = repository.get_schedule_def("liveagent_hourly")
     assert schedule.cron_schedule == "0 * * * *" and schedule.job_name == "liveagent_job"
     assert {check.asset_key for check in repository.asset_graph.asset_check_keys} == assets.keys
@@ -249,10 +251,26 @@ def test_two_accounts_are_two_groups_each_loading_its_own_dataset(
             assert held.scalar("SELECT count(*) FROM {ds}.conversations") == conversations
 
 
-def test_the_definitions_import_neither_the_demo_nor_the_cli_nor_the_fake() -> None:
-    code = ("import sys, pipelines.dagster_definitions; print(sorted(m for m in sys.modules "
-            "if m.startswith(('liveagent_fake', 'pipelines.demo', "
-            "'pipelines.liveagent_pipeline'))))")
+def test_configured_accounts_load_as_groups_without_the_demo_the_cli_or_the_fake(
+    tmp_path: Path
+) -> None:
+    """`dagster dev -m pipelines.dagster_definitions` in a directory whose `.dlt/` declares
+    two accounts, in a fresh interpreter (nothing imported before it)."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "config.toml").write_text(
+        '[liveagent.accounts.acme]\nbase_url = "https://acme.example"\n'
+        '[liveagent.accounts.globex]\nbase_url = "https://globex.example"\n')
+    (tmp_path / ".dlt" / "secrets.toml").write_text(
+        '[liveagent.accounts.acme]\napi_key = "acme-key"\n')
+    code = ("import sys; from pipelines.dagster_definitions import defs; "
+            "graph = defs.get_repository_def().asset_graph; "
+            "print(sorted({graph.get(k).group_name for k in graph.get_all_asset_keys()})); "
+            "print(sorted(m for m in sys.modules if m.startswith(('liveagent_fake', "
+            "'pipelines.demo', 'pipelines.liveagent_pipeline')))); "
+            "print(sorted(j.name for j in defs.jobs))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, timeout=120)
-    assert found.stdout.strip() == "[]"
+                           check=True, timeout=120, cwd=tmp_path)
+    assert found.stdout.splitlines() == [
+        "['liveagent_acme', 'liveagent_globex']", "[]",
+        "['liveagent_acme_job', 'liveagent_globex_job']"]
+    assert "acme-key" not in found.stdout + found.stderr
