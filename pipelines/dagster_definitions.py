@@ -22,6 +22,7 @@ and expands no selection to the conversation family.
 
 import warnings
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -157,7 +158,7 @@ def _run(context: dg.AssetExecutionContext, options: RunOptions,
 
 
 def materializations(target: Target, options: RunOptions, result: RunResult,
-                     selected: Sequence[dg.AssetKey] | frozenset[dg.AssetKey]
+                     selected: AbstractSet[dg.AssetKey]
                      ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
     """A result per selected table; a table the run read without its being selected (the rest
     of the conversation family) is an `AssetMaterialization`: an op may only return outputs of
