@@ -59,7 +59,8 @@ from sources.liveagent.settings import (
 # the runner's public names (orchestrators import them from here)
 __all__ = ["DEFAULT_DATASET", "DEFAULT_DUCKDB_PATH", "DEFAULT_KEPT_LOAD_PACKAGES", "BusyError",
            "LoadsCommitted", "RunContext", "RunOptions", "RunResult", "UsageError", "backfill_line",
-           "rejection_lines", "run_pipeline", "status_lines", "summary"]
+           "rejection_lines", "run_pipeline", "select_resources", "status_lines", "summary",
+           "tables_of"]
 
 
 @dataclass
@@ -111,6 +112,14 @@ def select_resources(source: DltSource, names: list[str]) -> list[str]:
     for name in list(wanted):
         wanted.extend(SELECTED_WITH.get(name, ()))
     return list(dict.fromkeys(wanted))
+
+
+def tables_of(source: DltSource, selected: list[str]) -> list[str]:
+    """The tables the `selected` resources load (internal ones feed others' tables;
+    `rejected_rows` is summarised apart), in resource order."""
+    tables = [str(source.resources[name].table_name) for name in selected
+              if name not in INTERNAL_RESOURCES]
+    return [table for table in dict.fromkeys(tables) if table != REJECTED_ROWS.name]
 
 
 def has_incremental_state(pipeline: dlt.Pipeline) -> bool:
@@ -234,8 +243,7 @@ def _run_locked(
             first["time_budget"] = deadline - time.monotonic()
         source = liveagent_source(**dates, **first, metrics=metrics, **source_options)
         selected = select_resources(source, names)
-        tables |= {str(source.resources[name].table_name) for name in selected
-                   if name not in INTERNAL_RESOURCES} - {REJECTED_ROWS.name}
+        tables |= set(tables_of(source, selected))
         try:
             load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
                                           refresh=options.full_refresh and loads == 0)
