@@ -110,12 +110,18 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def query(path: Path, sql: str, max_rows: int = DEFAULT_MAX_ROWS) -> str:
-    """The result of one SQL statement on the file (opened read-only) as a text table."""
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """The file opened read-only (readers in several processes may share it); a missing file
+    is an error here, where DuckDB would create an empty one."""
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB file at {path}; load one with `{SCRIPT} run` or "
                                 "choose it with --duckdb-path")
-    with duckdb.connect(str(path), read_only=True) as db:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def query(path: Path, sql: str, max_rows: int = DEFAULT_MAX_ROWS) -> str:
+    """The result of one SQL statement on the file (opened read-only) as a text table."""
+    with connect_read_only(path) as db:
         result = db.execute(sql)
         if result.description is None:
             return "ok"

@@ -21,6 +21,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 
+from .dashboard import DashboardError
 from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
 from .transform import TransformError
@@ -81,7 +82,7 @@ def _explain(chain: list[BaseException]) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
-        if isinstance(cause, (BusyError, TransformError)):
+        if isinstance(cause, (BusyError, TransformError, DashboardError)):
             return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
             return missing_configuration(cause), EXIT_USAGE

@@ -5,6 +5,8 @@
                            [--full-refresh] [--duckdb-path FILE] [--transform]
                            [--duckdb-storage-version VERSION]
     liveagent-pipeline demo [--conversations N] [--duckdb-path FILE] [--transform]
+                            [--dashboard [--dashboard-port PORT]]
+    liveagent-pipeline dashboard [--duckdb-path FILE] [--dataset NAME] [--dashboard-port PORT]
     liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
     liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
 
@@ -26,13 +28,14 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 import dlt
 from dlt.common import logger as dlt_logger
 
-from pipelines import demo, duckdb_commands
+from pipelines import dashboard, demo, duckdb_commands
 from pipelines.accounts import account_named
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
 from pipelines.logs import quiet_load_jobs
@@ -118,6 +121,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
+    dashboard.add_arguments(demo_parser, command=False)
+    dashboard.add_arguments(commands.add_parser(
+        "dashboard", help="serve the starter dashboard on a warehouse's analyst layer "
+        "(needs the dashboard extra)"), command=True)
     duckdb_commands.add_commands(commands)
     for command in (run, demo_parser, status):
         command.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
@@ -188,14 +195,28 @@ def execute(args: argparse.Namespace) -> tuple[str, int]:
     """The summary to print and the exit code of a run that loaded."""
     if args.command in duckdb_commands.COMMANDS:
         return duckdb_commands.execute(args), EXIT_OK
+    if args.command == "dashboard":
+        path = Path(args.duckdb_path).expanduser().resolve()
+        return dashboard.serve(path, args.dataset, args.dashboard_port), EXIT_OK
     context = run_context(args)
     if args.command == "demo":
-        return demo.run(args, context), EXIT_OK
+        return run_demo(args, context), EXIT_OK
     options, account = for_account(args, run_options(args))
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
     result = run_pipeline(options, context=context, **account)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
+
+
+def run_demo(args: argparse.Namespace, context: RunContext) -> str:
+    """The demo; with --dashboard, its summary first, then the dashboard on its marts."""
+    if not args.dashboard:
+        return demo.run(args, context)
+    dashboard.require_streamlit()  # before the load, which it would otherwise cost
+    args.transform = True
+    print(demo.run(args, context), flush=True)
+    return dashboard.serve(Path(args.duckdb_path).expanduser().resolve(), args.dataset,
+                           args.dashboard_port)
 
 
 def run_context(args: argparse.Namespace) -> RunContext:

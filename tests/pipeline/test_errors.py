@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import pytest
 from dlt.common.storages.file_storage import FileStorage
 
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.dashboard import free_port
 
 KEY = "test-api-key"
 
@@ -52,12 +52,6 @@ def one_line(result: subprocess.CompletedProcess, code: int) -> str:
     assert lines[0].startswith("liveagent-pipeline: ")
     assert KEY not in result.stderr + result.stdout and "wrong-key" not in result.stderr
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_rejected_api_key(tmp_path: Path, fake: FakeLiveAgent) -> None:

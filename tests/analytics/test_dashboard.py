@@ -1,0 +1,236 @@
+"""`liveagent-pipeline demo --dashboard` serves the starter dashboard; headless Chromium loads
+it, and every number it shows equals the marts queried directly.
+
+Needs Debian's `chromium` (CI installs it); skipped without it, unless
+LIVEAGENT_REQUIRE_BROWSER=1. With LIVEAGENT_DASHBOARD_SCREENSHOT=FILE it also saves the page
+as the README's screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.analytics.oracle import Target
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_ENV = "LIVEAGENT_REQUIRE_BROWSER"
+SCREENSHOT_ENV = "LIVEAGENT_DASHBOARD_SCREENSHOT"
+# as root and with the network closed, Chromium hangs on connection attempts without these
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+DAYS = 30  # the dashboard's default period
+CLI = [sys.executable, "-m", "pipelines.liveagent_pipeline"]
+
+
+def chromium() -> str:
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{REQUIRE_ENV}=1 but {message}")
+    pytest.skip(message)
+
+
+def cli_env() -> dict[str, str]:
+    """This environment without a real account's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__LIVEAGENT__")} \
+        | {"RUNTIME__DLTHUB_TELEMETRY": "false"}
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    url: str
+    target: Target
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
+    browser = chromium()  # skip before the demo costs anything
+    assert browser
+    work = tmp_path_factory.mktemp("dashboard")
+    process = subprocess.Popen(
+        [*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every", "0",
+         "--pipelines-dir", str(work / "pipelines")],
+        cwd=work, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # the summary, the queries, then the dashboard's URL
+            found = re.match(r"liveagent-pipeline: dashboard at (http://127\.0\.0\.1:\d+) ",
+                             line)
+            if found:
+                break
+        else:
+            pytest.fail(f"demo --dashboard exited with {process.wait()} before serving")
+        yield Served(process, found.group(1),
+                     Target("duckdb", "liveagent", str(work / "demo.duckdb")))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Page:
+    metrics: dict[str, str]  # label: value as shown
+    tables: dict[str, list[list[str]]]  # container key: rows of cells, header first
+
+
+@pytest.fixture(scope="module")
+def page(served: Served) -> Page:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 1900})
+        try:
+            tab = browser.new_page()
+            tab.goto(served.url)
+            tab.wait_for_selector(".st-key-agents table", timeout=30_000)
+            metrics = dict(tab.locator('[data-testid="stMetric"]').evaluate_all(
+                """nodes => nodes.map(n => [
+                    n.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+                    n.querySelector('[data-testid="stMetricValue"]').innerText.trim()])"""))
+            tables = {key: tab.locator(f".st-key-{key} table").evaluate(
+                """table => [...table.rows].map(
+                    row => [...row.cells].map(cell => cell.innerText.trim()))""")
+                for key in ("channels", "departments", "agents")}
+            if os.environ.get(SCREENSHOT_ENV):
+                tab.wait_for_timeout(1500)  # the charts' drawing
+                tab.screenshot(path=os.environ[SCREENSHOT_ENV])
+        finally:
+            browser.close()
+    return Page(metrics, tables)
+
+
+def number(shown: str) -> float:
+    """'1,268' -> 1268.0, '118.4 min' -> 118.4."""
+    return float(shown.split()[0].replace(",", ""))
+
+
+def rounded(seconds: Any, unit: int) -> float:
+    return round(float(seconds) / unit, 1)
+
+
+def period(target: Target) -> dict[str, Any]:
+    last = target.sql("SELECT max(date_day) AS d FROM {marts}.liveagent__daily_backlog"
+                      )[0]["d"]
+    return {"first": last - timedelta(days=DAYS - 1), "last": last}
+
+
+def marts(target: Target, sql: str) -> list[dict[str, Any]]:
+    days = period(target)
+    return target.sql(sql.replace("$first", f"DATE '{days['first']}'")
+                      .replace("$last", f"DATE '{days['last']}'"))
+
+
+def test_the_overview_equals_the_marts(served: Served, page: Page) -> None:
+    [row] = marts(served.target, """
+        SELECT (SELECT sum(new_conversations) FROM {marts}.liveagent__daily_kpis
+                WHERE date_day BETWEEN $first AND $last) AS new,
+               (SELECT median(first_response_seconds)
+                FROM {marts}.liveagent__conversation_metrics
+                WHERE first_response_date BETWEEN $first AND $last) AS first_response,
+               (SELECT median(full_resolution_seconds)
+                FROM {marts}.liveagent__conversation_metrics
+                WHERE resolved_at_local::date BETWEEN $first AND $last) AS resolution,
+               (SELECT open_conversations FROM {marts}.liveagent__daily_backlog
+                WHERE date_day = $last) AS open""")
+    shown = page.metrics
+    assert number(shown["New conversations"]) == row["new"] > 200
+    assert shown["Median first response"].endswith(" min")
+    assert number(shown["Median first response"]) == rounded(row["first_response"], 60)
+    assert shown["Median resolution time"].endswith(" h")
+    assert number(shown["Median resolution time"]) == rounded(row["resolution"], 3600)
+    assert number(shown["Open conversations"]) == row["open"] > 0
+
+
+@pytest.mark.parametrize(("key", "name", "dimension"), [
+    ("channels", "channel_label", "channel"), ("departments", "department_name", "department")])
+def test_volume_tables_equal_the_marts(served: Served, page: Page, key: str, name: str,
+                                       dimension: str) -> None:
+    volume = marts(served.target, f"""
+        SELECT {name} AS name, sum(new_conversations) AS new, sum(answers) AS answers,
+               sum(resolved) AS resolved
+        FROM {{marts}}.liveagent__daily_{dimension}_kpis
+        WHERE date_day BETWEEN $first AND $last GROUP BY ALL""")
+    medians = {r["name"]: r["m"] for r in marts(served.target, f"""
+        SELECT {name} AS name, median(first_response_seconds) AS m
+        FROM {{marts}}.liveagent__conversation_metrics
+        WHERE first_response_date BETWEEN $first AND $last GROUP BY ALL""")}
+    header, *rows = page.tables[key]
+    assert header[1:] == ["New conversations", "Answers", "Resolved",
+                          "Median first response (min)"]
+    shown = {r[0]: [number(v) for v in r[1:]] for r in rows}
+    assert shown == {r["name"]: [r["new"], r["answers"], r["resolved"],
+                                 rounded(medians[r["name"]], 60)] for r in volume}
+    assert [r[0] for r in rows] == sorted(shown, key=lambda n: (-shown[n][0], n))
+
+
+def test_the_agent_table_equals_the_marts(served: Served, page: Page) -> None:
+    work = marts(served.target, """
+        SELECT agent_name AS name, sum(answers) AS answers, sum(resolved) AS resolved,
+               sum(first_responses) AS first_responses
+        FROM {marts}.liveagent__daily_agent_kpis
+        WHERE date_day BETWEEN $first AND $last GROUP BY ALL""")
+    medians = {r["name"]: r["m"] for r in marts(served.target, """
+        SELECT first_agent_name AS name, median(first_response_seconds) AS m
+        FROM {marts}.liveagent__conversation_metrics
+        WHERE first_response_date BETWEEN $first AND $last GROUP BY ALL""")}
+    header, *rows = page.tables["agents"]
+    assert header == ["Agent", "Answers", "Resolved", "First responses",
+                      "Median first response (min)"]
+    assert len(rows) == len(work) == 8  # the demo's agents
+    assert {r[0]: [number(v) for v in r[1:]] for r in rows} == \
+        {r["name"]: [r["answers"], r["resolved"], r["first_responses"],
+                     rounded(medians[r["name"]], 60)] for r in work}
+
+
+def test_ctrl_c_stops_the_dashboard_with_exit_0(served: Served, page: Page) -> None:
+    served.process.send_signal(signal.SIGINT)
+    rest, _ = served.process.communicate(timeout=30)
+    assert served.process.returncode == 0
+    assert rest.strip().splitlines()[-1] == "liveagent-pipeline: dashboard stopped"
+
+
+def test_without_streamlit_the_demo_says_what_to_install(tmp_path: Path) -> None:
+    # Streamlit made unimportable in that process, as in an install without the extra
+    code = ("import sys; sys.modules['streamlit'] = None; "
+            "from pipelines.liveagent_pipeline import main; "
+            "sys.exit(main(['demo', '--dashboard', '--conversations', '10']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("liveagent-pipeline: the dashboard needs Streamlit: "
+                                     "pip install 'liveagent-dlt[dashboard]'")
+    assert not (tmp_path / "demo.duckdb").exists()  # nothing was loaded
+
+
+def test_a_warehouse_without_marts_is_refused(tmp_path: Path) -> None:
+    missing = subprocess.run([*CLI, "dashboard", "--duckdb-path", str(tmp_path / "none.duckdb")],
+                             env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("liveagent-pipeline: no DuckDB file at ")
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "raw.duckdb")).close()
+    raw = subprocess.run([*CLI, "dashboard", "--duckdb-path", str(tmp_path / "raw.duckdb")],
+                         env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert raw.returncode == 2
+    assert "has no analyst layer for dataset liveagent" in raw.stderr
+    assert "liveagent-pipeline run --transform" in raw.stderr
