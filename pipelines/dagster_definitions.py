@@ -73,7 +73,8 @@ class LiveAgentConfig(dg.Config):
 
     destination: str | None = None  # None: the definitions' (duckdb unless built otherwise)
     dataset: str | None = None  # None: the account's dataset, `liveagent` without accounts
-    # None: warehouse.duckdb, or <account>.duckdb for an account; relative to the working dir
+    # None: warehouse.duckdb, or liveagent_<account>.duckdb for an account; relative to the
+    # working directory
     duckdb_path: str | None = None
     pipelines_dir: str | None = None  # where dlt keeps local state; None: dlt's default
     # a time box for one materialization (e.g. 840 for a 15-minute schedule): the warehouse is

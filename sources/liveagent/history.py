@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import dlt
+from dlt.common.time import ensure_pendulum_datetime
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from .deletions import BATCH
@@ -98,6 +99,8 @@ class OpenVersions:
                     return {}  # no history loaded yet
                 for values in rows:
                     row = dict(zip(self.COLUMNS, values, strict=True))
+                    # SQLite (dlt's sqlalchemy destination) returns timestamps as text
+                    row["valid_from"] = ensure_pendulum_datetime(row["valid_from"])
                     found[row["conversationid"]] = row
         return found
 
