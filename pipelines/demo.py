@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from liveagent_fake.dataset import DatasetConfig
-from liveagent_fake.models import Account
-from liveagent_fake.server import FakeLiveAgent
 from pipelines.duckdb_file import format_table
 from pipelines.runner import RunContext, RunOptions, run_pipeline, summary
+
+if TYPE_CHECKING:
+    from liveagent_fake.server import FakeLiveAgent
 
 DEMO_TIMEZONE = "Europe/Bratislava"
 DEMO_DAYS = 30
@@ -79,6 +79,12 @@ def run(args: argparse.Namespace, context: RunContext | None = None) -> str:
 
 
 def fake_account(conversations: int) -> FakeLiveAgent:
+    # imported here: the CLI imports this module for its arguments, and only the demo itself
+    # needs the fake (a production `run` never loads it)
+    from liveagent_fake.dataset import DatasetConfig
+    from liveagent_fake.models import Account
+    from liveagent_fake.server import FakeLiveAgent
+
     account = Account(DatasetConfig(conversations=conversations, days=DEMO_DAYS),
                       timezone=DEMO_TIMEZONE)
     return FakeLiveAgent(account)

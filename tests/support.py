@@ -59,3 +59,26 @@ class Api:
 def make_account(conversations: int = 60, timezone: str = "Europe/Bratislava", **config) -> Account:
     return Account(DatasetConfig(conversations=conversations, days=30, end=NOW, **config),
                    clock=Clock(NOW), timezone=timezone)
+
+
+# the tables the data contract covers (the API's own; not dlt's, labels or histories)
+CONTRACT_TABLES = {
+    "conversations", "conversation_tags", "message_groups", "messages", "companies",
+    "knowledgebases", "kb_entries", "tags", "customer_groups", "suggestion_categories", "agents",
+    "agent_online_status", "report_agents", "report_channels", "report_departments",
+    "report_tags", "report_performance", "report_tickets_load", "report_sla_compliance",
+    "report_sla_log", "report_agents_availability",
+}
+
+
+def assert_error(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"response"}
+    error = body["response"]
+    assert set(error) == {"status", "statuscode", "errormessage", "debugmessage"}
+    assert error["status"] == "ERROR"
+    assert error["statuscode"] == status
+    assert error["errormessage"]
+    return error

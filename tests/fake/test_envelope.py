@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liveagent_fake.models import Account
-from tests.support import Api
+from tests.support import Api, assert_error
 
 # the field tables of the reference, endpoint by endpoint
 CONVERSATION_LIST_FIELDS = {
@@ -30,19 +30,6 @@ AGENT_FIELDS = {"contactid", "userid", "email", "firstname", "lastname", "system
                 "authtoken", "browsercookiename", "gender", "role"}
 ONLINE_FIELDS = {"id", "contactid", "username", "firstname", "lastname", "avatar_url",
                  "presetStatus", "onlineStatus"}
-
-
-def assert_error(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"response"}
-    error = body["response"]
-    assert set(error) == {"status", "statuscode", "errormessage", "debugmessage"}
-    assert error["status"] == "ERROR"
-    assert error["statuscode"] == status
-    assert error["errormessage"]
-    return error
 
 
 class TestAuth:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from liveagent_fake.reports import REPORT_NAMES
-from tests.fake.test_envelope import assert_error
-from tests.support import Api
+from tests.support import Api, assert_error
 
 LIST_KEY = {"agents": "agents", "channels": "channels", "departments": "departments",
             "performance": "performance", "tags": "tags",

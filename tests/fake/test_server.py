@@ -8,8 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.fake.test_envelope import assert_error
-from tests.support import Api
+from tests.support import Api, assert_error
 
 
 class TestRequestLog:

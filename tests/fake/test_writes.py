@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fake.test_envelope import assert_error
-from tests.support import Api
+from tests.support import Api, assert_error
 
 OK = {"status": "OK", "statuscode": 0}
 

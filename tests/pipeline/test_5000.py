@@ -6,8 +6,7 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.pipeline.test_tables import CONTRACT_TABLES
-from tests.support import ZONE, make_account
+from tests.support import CONTRACT_TABLES, ZONE, make_account
 from tests.warehouse import Warehouse
 
 

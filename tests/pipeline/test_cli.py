@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,13 @@ def test_loaded_packages_are_kept_only_as_many_as_asked(
     assert run_cli("--resources", "tags", "--keep-load-packages", "0") == 0
     assert packages() == []
     assert run_cli("--resources", "tags") == 0 and len(packages()) == 1
+
+
+def test_the_cli_loads_the_fake_only_for_the_demo() -> None:
+    """A production run never imports the fake LiveAgent server (it ships for the demo)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, pipelines.liveagent_pipeline, pipelines.runner\n"
+         "print(sorted(m for m in sys.modules if m.startswith('liveagent_fake')))"],
+        capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[]"

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.support import ZONE, Api
+from tests.support import CONTRACT_TABLES, ZONE, Api
 from tests.warehouse import CONVERSATION_COLUMNS, Expected, Warehouse, utc
-
-CONTRACT_TABLES = {
-    "conversations", "conversation_tags", "message_groups", "messages", "companies",
-    "knowledgebases", "kb_entries", "tags", "customer_groups", "suggestion_categories", "agents",
-    "agent_online_status", "report_agents", "report_channels", "report_departments",
-    "report_tags", "report_performance", "report_tickets_load", "report_sla_compliance",
-    "report_sla_log", "report_agents_availability",
-}
 
 
 def test_every_table_equals_the_fake(run_cli, api: Api, warehouse: Warehouse) -> None:
