@@ -39,11 +39,12 @@ def statuses(path: str, dataset: str, ids: list[str]) -> dict[str, str]:
 
 def backfill_state(pipelines_dir: Path) -> dict[str, Any]:
     """The Backfill record the pipeline's last load committed (dlt's local state file)."""
-    for state_file in pipelines_dir.glob("*/state.json"):
+    for state_file in pipelines_dir.glob("*/state.json"):  # beside it, <name>_runs
         state = json.loads(state_file.read_text())
         backfill: dict[str, Any] = state.get("sources", {}).get("liveagent", {}).get(
             "backfill", {})
-        return backfill
+        if backfill:
+            return backfill
     return {}
 
 
