@@ -98,11 +98,20 @@ def run(context: Context) -> ScenarioResult:
         directories, one_page_per_day(PRIORITY_DAYS + 1), conversations=recent,
         kb_entries=directories.kb_entries).values())
     fresh = sum(t["fresh"] for t in ticks)
-    overran = sum(t["seconds"] > TICK for t in ticks)
+    # a run's fixed cost (starting Python and dlt, normalize, load, the run history: a few
+    # seconds) does not shrink with SCALE, so the overshoot past the box is compared with the
+    # real margin between a 14-minute box and a 15-minute tick (60 s), not the scaled one.
+    # The first run is not boxed: it loads the newest PRIORITY_DAYS whole, then commits.
+    later = ticks[1:] or ticks
+    overshoot = max(t["seconds"] - BOX for t in later)
+    margin = (TICK - BOX) * SCALE
     result.add("ticks (scaled 15 min) until the backfill completed", len(ticks))
     result.add("ticks that loaded the changes since the previous tick",
                f"{fresh} of {len(ticks)}", "all", fresh == len(ticks))
-    result.add("ticks that ran past the next tick", overran, "0", overran == 0)
+    result.add("later runs: most seconds past the time box (fixed cost, not scaled)",
+               f"{overshoot:.1f}", f"< {margin:.0f}", overshoot < margin)
+    result.add("first run (the newest 30 days, not boxed) at 180/min",
+               f"{ticks[0]['requests'] / 180:.0f} min")
     result.add("requests until the newest 30 days were complete / minimal for them",
                f"{ratio(priority_tick['requests'], priority_minimal)} "
                f"({priority_tick['requests']} / {priority_minimal}, tick "
