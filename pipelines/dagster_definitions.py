@@ -32,7 +32,7 @@ import dlt
 from dlt.common.schema import Schema
 
 from pipelines.accounts import Account, configured_accounts
-from pipelines.errors import explain, known_secrets
+from pipelines.errors import failure_line
 from pipelines.runner import (
     RunOptions,
     RunResult,
@@ -43,7 +43,6 @@ from pipelines.runner import (
     tables_of,
 )
 from sources.liveagent import CONVERSATION_FAMILY, liveagent_source
-from sources.liveagent.client import redact
 
 if TYPE_CHECKING:  # what dg.define_asset_job returns; dagster does not export the name
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -145,8 +144,7 @@ def _run(context: dg.AssetExecutionContext, options: RunOptions,
     try:
         result = run_pipeline(options, **source_options)
     except Exception as error:
-        secrets = [*known_secrets(), str(source_options.get("api_key") or "")]
-        message = redact(explain(error)[0], [s for s in secrets if s])
+        message = failure_line(error, source_options.get("api_key"))
     else:
         for notice in result.notices:
             context.log.info(notice)
@@ -212,8 +210,7 @@ def run_metadata(options: RunOptions, result: RunResult) -> dict[str, Any]:
         "bad_answers_retried": dg.MetadataValue.json(result.bad_answers),
         "backfill": dg.MetadataValue.text(backfill_line(backfill)),
         "history_windows_left": dg.MetadataValue.int(backfill.windows_left),
-        "history_conversations_left": dg.MetadataValue.int(
-            backfill.history_rows if backfill.history_left else 0),
+        "history_conversations_left": dg.MetadataValue.int(backfill.conversations_left),
         "destination": dg.MetadataValue.text(options.destination),
         "dataset": dg.MetadataValue.text(options.dataset),
         "data": dg.MetadataValue.text(where),

@@ -20,6 +20,7 @@ from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
+from sources.liveagent.redaction import redact
 
 from .dashboard import DashboardError
 from .options import BusyError, LoadsCommitted, UsageError
@@ -253,3 +254,9 @@ def known_secrets() -> list[str]:
         return [str(key) for key in keys if key]
     except Exception:  # secrets that cannot even be read cannot leak either
         return []
+
+
+def failure_line(error: BaseException, api_key: Any = None) -> str:
+    """The one-line reason for a failed run, every configured key masked, and `api_key` too
+    (a key given in code, not in configuration): what orchestrators and the run history show."""
+    return redact(explain(error)[0], [*known_secrets(), str(api_key or "")])

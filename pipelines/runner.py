@@ -17,7 +17,7 @@ from dlt.extract import DltSource
 from pipelines import duckdb_file, history
 from pipelines.comments import write_comments
 from pipelines.configuration import check_dataset, checked_source
-from pipelines.errors import explain, known_secrets
+from pipelines.errors import failure_line
 from pipelines.options import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,
@@ -46,7 +46,7 @@ from sources.liveagent import (
     liveagent_source,
 )
 from sources.liveagent.backfill import Backfill
-from sources.liveagent.client import RequestMetrics, redact
+from sources.liveagent.client import RequestMetrics
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
 from sources.liveagent.settings import (
@@ -183,7 +183,7 @@ def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResu
         {"rows_written": sum(result.row_counts.values()), "requests": result.requests,
          "rate_limit_wait_seconds": round(result.rate_limit_wait, 3), "loads": result.loads,
          "history_windows_left": backfill.windows_left,
-         "history_conversations_left": backfill.history_rows if backfill.history_left else 0,
+         "history_conversations_left": backfill.conversations_left,
          "rejected_rows": result.rejections.open, "pipeline_name": pipeline.pipeline_name},
         {table: result.row_counts.get(table, 0) for table in result.tables})
     history.record(pipeline, run, tables)
@@ -191,8 +191,7 @@ def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResu
 
 def record_failure(pipeline: dlt.Pipeline, started_at: datetime, error: BaseException,
                    context: RunContext, source_options: dict[str, Any]) -> None:
-    secrets = [*known_secrets(), str(source_options.get("api_key") or "")]
-    detail = redact(explain(error)[0], [s for s in secrets if s])
+    detail = failure_line(error, source_options.get("api_key"))
     run, _ = history.run_rows(
         _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), "failed",
         detail, {"requests": context.metrics.requests, "pipeline_name": pipeline.pipeline_name},
@@ -375,7 +374,7 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(f"data: {path} (dataset {options.dataset}); query it with\n"
                      f"  {duckdb_file.query_command(path, sql)}")
     else:
-        lines.append(f"data: {options.destination} dataset {options.dataset}")
+        lines.append(f"data: {describe_target(options)}")
     if result.pipeline_name:
         lines.append(f"dlt pipeline: {result.pipeline_name} in {result.pipelines_dir} "
                      f"(dlt pipeline --pipelines-dir {result.pipelines_dir} "

@@ -78,6 +78,11 @@ class Backfill:
         return len(self.history_cuts) + 1 if self.history_left else 0
 
     @property
+    def conversations_left(self) -> int:
+        """About how many conversations the history still holds (0 once it is read)."""
+        return self.history_rows if self.history_left else 0
+
+    @property
     def pending(self) -> bool:
         """Whether another load has conversation work left (catch-up or history)."""
         return self.catching_up or self.history_left
