@@ -122,15 +122,19 @@ def minimal_requests(
     directories: Directories, reports: Counter[str], *, conversations: int, kb_entries: int,
     before: Directories | None = None, company_details: bool = True,
     kb_reconciliation: bool = False, conversation_ids: int | None = None,
+    at_the_mark: int = 0,
 ) -> Counter[str]:
     """By path group: the requests a run cannot avoid that reads `conversations` new or
     changed conversations, `kb_entries` changed KB entries and the `reports` pages, after a
     run that saw the directories `before` (None: a first run); with `kb_reconciliation`, every
-    KB entry listed to find deletes; with `conversation_ids`, that many conversation ids."""
+    KB entry listed to find deletes; with `conversation_ids`, that many conversation ids.
+    `at_the_mark`: conversations last changed in the very second of the previous run's
+    high-water mark. The API filters `datechanged` by whole seconds, so an incremental listing
+    that cannot miss a change made later in that second lists them again (no messages)."""
     companies, agents = directories.changed_since(before)
     need: Counter[str] = Counter({
         "/api/application/status": 1,
-        "/api/conversations": pages(conversations, CONVERSATIONS_PAGE),
+        "/api/conversations": pages(conversations + at_the_mark, CONVERSATIONS_PAGE),
         "messages": conversations,
         "/api/companies": 1,
         "company_details": companies if company_details else 0,
