@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import duckdb_file
+from pipelines import duckdb_file, read_copy
 from pipelines.runner import DEFAULT_DUCKDB_PATH, UsageError
 
 COMMANDS = ("query", "convert-duckdb")
@@ -55,8 +55,15 @@ def execute(args: argparse.Namespace) -> str:
 
 
 def convert(path: Path, version: str) -> str:
-    before = duckdb_file.file_storage_version(path) if path.exists() else ""
-    kept = duckdb_file.convert(path, version)
+    """Converts the file runs load into (their own copy, when they publish one) and publishes
+    it again, so readers and later runs both get the new format."""
+    writer = read_copy.writer_path(path)
+    if not read_copy.enabled() or not writer.exists():
+        writer = path
+    before = duckdb_file.file_storage_version(writer) if writer.exists() else ""
+    kept = duckdb_file.convert(writer, version, kept_beside=path)
+    if writer != path:
+        read_copy.publish(writer, path)
     after = duckdb_file.file_storage_version(path)
     return (f"liveagent-pipeline: rewrote {path} in storage format {after} (was {before}); "
             f"the original is kept as {kept}: delete it once the new file serves you")

@@ -47,18 +47,19 @@ def storage_version(requested: str | None = None) -> str:
     return version
 
 
-def prepare(path: Path, version: str) -> list[str]:
+def prepare(path: Path, version: str, shown_as: Path | None = None) -> list[str]:
     """Creates the file in `version`'s format when it does not exist yet (dlt would create it
     in the newest format); for an existing file that clients of `version` cannot open, a notice
-    saying how to convert it."""
+    saying how to convert it (naming it `shown_as`, the file users know, when that differs)."""
     if not path.exists():
         duckdb.connect(str(path), config={"storage_compatibility_version": version}).close()
         return []
     found = file_storage_version(path)
     if readable_by(found, version):
         return []
-    return [f"{path} keeps the storage format it was created in ({found}): DuckDB clients "
-            f"older than {found.rstrip('+')} cannot open it; `{convert_command(path, version)}` "
+    known = shown_as or path
+    return [f"{known} keeps the storage format it was created in ({found}): DuckDB clients "
+            f"older than {found.rstrip('+')} cannot open it; `{convert_command(known, version)}` "
             "rewrites it"]
 
 
@@ -84,15 +85,16 @@ def _numbers(match: re.Match[str]) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups())
 
 
-def convert(path: Path, version: str) -> Path:
+def convert(path: Path, version: str, kept_beside: Path | None = None) -> Path:
     """Rewrites the file in `version`'s format (COPY FROM DATABASE into a new file, then
-    swapped in); returns where the original was kept. Holds the original's write lock until
-    the new file is in place, so a run meanwhile fails as "in use" instead of loading into a
-    file about to be replaced."""
+    swapped in); returns where the original was kept (beside `kept_beside`, the file users
+    know, when given). Holds the original's write lock until the new file is in place, so a
+    run meanwhile fails as "in use" instead of loading into a file about to be replaced."""
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB file at {path}")
     converted = path.with_name(path.name + ".converting")
-    kept = path.with_name(f"{path.name}.{file_storage_version(path).rstrip('+')}.bak")
+    beside = kept_beside or path
+    kept = beside.with_name(f"{beside.name}.{file_storage_version(path).rstrip('+')}.bak")
     converted.unlink(missing_ok=True)
     with duckdb.connect(":memory:") as db:
         db.execute(f"ATTACH {_literal(path)} AS convert_source")

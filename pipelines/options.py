@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import read_copy
+
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
 DEFAULT_KEPT_LOAD_PACKAGES = 3
@@ -49,7 +51,23 @@ class RunOptions:
     loader_file_format: str | None = None  # None: the measured one (targets.py)
     duckdb_wait: float = DEFAULT_DUCKDB_WAIT  # seconds to wait for a DuckDB file another holds
     transform: bool = False  # build the analyst layer (dbt) after the load
+    # DuckDB: load into a copy of the run's own and publish duckdb_path after every load
+    # (read_copy.py); None reads destination.duckdb.read_copy, else yes
+    read_copy: bool | None = None
 
     @property
     def duckdb_file(self) -> Path:
+        """The DuckDB file users, BI tools and `query` open."""
         return Path(self.duckdb_path).expanduser().resolve()
+
+    @property
+    def publishes(self) -> bool:
+        """Whether a run on DuckDB loads into a copy of its own and publishes `duckdb_file`."""
+        return self.destination == "duckdb" and read_copy.enabled(self.read_copy)
+
+    @property
+    def writer_file(self) -> Path:
+        """The DuckDB file runs load into: their own copy (`read_copy.writer_path`) when they
+        publish, else `duckdb_file` itself."""
+        published = self.duckdb_file
+        return read_copy.writer_path(published) if self.publishes else published

@@ -27,13 +27,16 @@ from pipelines.options import (
     RunOptions,
     UsageError,
 )
+from pipelines.read_copy import Publication
 from pipelines.targets import (
+    ReadCopy,
     exclusive,
     holds_no_tables,
     loader_file_format,
     make_pipeline,
     prepare_duckdb_file,
     prune_loaded_packages,
+    published,
     removed_unless_loaded,
     wait_for_duckdb_file,
 )
@@ -91,6 +94,7 @@ class RunResult:
     pipelines_dir: str = ""  # ...and where dlt keeps its local state (`dlt pipeline` reads it)
     tables: list[str] = field(default_factory=list)  # the tables the run read
     loads: int = 0
+    publications: list[Publication] = field(default_factory=list)  # of the read copy
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -153,24 +157,28 @@ def run_pipeline(
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     check_configuration(options, source_options)
     pipeline = make_pipeline(options, context.progress)
-    with exclusive(pipeline, options), removed_unless_loaded(options):
-        notices = prepare_duckdb_file(options)
+    with exclusive(pipeline, options), removed_unless_loaded(options), \
+            published(options) as copy:
+        notices = prepare_duckdb_file(options, context.say)
         wait_for_duckdb_file(options, context.say)
         try:
-            result = _run_locked(pipeline, options, started, context, **source_options)
+            result = _run_locked(pipeline, options, started, context, copy, **source_options)
         except (Exception, KeyboardInterrupt) as error:
             if not isinstance(error, UsageError) and not empty_duckdb_file(options):
                 record_failure(pipeline, started_at, error, context, source_options)
+                copy.changed()
             raise
         result.notices += notices
         record_success(pipeline, started_at, result)
-        return result
+        copy.changed()
+    result.publications = copy.publications
+    return result
 
 
 def empty_duckdb_file(options: RunOptions) -> bool:
     """A DuckDB target with no table yet: a failed first run leaves no warehouse behind
     (`removed_unless_loaded`), so it records no history there either."""
-    path = options.duckdb_file
+    path = options.writer_file
     return options.destination == "duckdb" and (not path.exists() or holds_no_tables(path))
 
 
@@ -216,7 +224,7 @@ def check_configuration(options: RunOptions, source_options: dict[str, Any]) -> 
 
 def _run_locked(
     pipeline: dlt.Pipeline, options: RunOptions, started: float, context: RunContext,
-    **source_options: Any,
+    copy: ReadCopy, **source_options: Any,
 ) -> RunResult:
     metrics = context.metrics
     requests_before, waited_before = metrics.requests, metrics.waited
@@ -252,12 +260,14 @@ def _run_locked(
             raise
         counts.update(loaded)
         loads += 1
+        copy.changed()
         if not backfill_of(pipeline).pending or "conversations" not in selected:
             break
         if deadline is not None and time.monotonic() >= deadline:
             notices.append(f"the time box of {options.max_duration:.0f}s is spent: the "
                            "backfill goes on in the next run")
             break
+        copy.publish()  # readers see each committed load of a long backfill
         names = [n for n in ("conversations", "conversation_details") if n in selected]
     if loads > 1:
         notices.append(f"conversations committed in {loads} loads")

@@ -4,6 +4,7 @@ loader format), the lock that keeps two runs off one target, and the DuckDB file
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
 from filelock import FileLock, Timeout
 
-from pipelines import duckdb_file
+from pipelines import duckdb_file, read_copy
 from pipelines.options import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,
@@ -30,6 +31,8 @@ from pipelines.options import (
     UsageError,
 )
 from pipelines.postgres import ResumablePostgres
+
+log = logging.getLogger(__name__)
 
 # chosen by measurement (benchmarks/, 50k conversations in one load, 2026-11-25): DuckDB parquet
 # normalized in 6.7 s and loaded in 1.6 s (jsonl 14.2 s + 1.9 s; insert_values 17.7 s + 41.8 s at
@@ -92,7 +95,7 @@ def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt
                 f"'{options.dataset}'; DuckDB would see a catalog and a schema of one name: "
                 "rename the file"
             )
-        destination: Any = dlt.destinations.duckdb(str(options.duckdb_file))
+        destination: Any = dlt.destinations.duckdb(str(options.writer_file))
     elif options.destination == "postgres":
         destination = ResumablePostgres()  # dlt's, resumable, with a lock timeout (postgres.py)
     else:  # any other dlt destination, configured the dlt way (destination.<name>.*)
@@ -150,17 +153,24 @@ def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[None]:
 
 
 def wait_for_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> None:
-    """Waits (up to `options.duckdb_wait` seconds) for a DuckDB file another process holds,
-    such as an analyst's open connection, saying so once; a file still held then fails the
-    run with DuckDB's own error (explained in one line)."""
-    path = options.duckdb_file
-    if options.destination != "duckdb" or not path.exists():
-        return
+    """Waits (up to `options.duckdb_wait` seconds) for the DuckDB file the run loads into
+    while another process holds it, saying so once; a file still held then fails the run with
+    DuckDB's own error (explained in one line)."""
+    if options.destination == "duckdb" and options.writer_file.exists():
+        with opened_when_free(options.writer_file, options, say):
+            pass
+
+
+@contextmanager
+def opened_when_free(path: Path, options: RunOptions, say: Callable[[str], None],
+                     read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The DuckDB file opened as soon as no other process holds it (see
+    `wait_for_duckdb_file`); while it is open, no other process writes it."""
     deadline, said = time.monotonic() + options.duckdb_wait, False
     while True:
         try:
-            duckdb.connect(str(path)).close()
-            return
+            db = duckdb.connect(str(path), read_only=read_only)
+            break
         except duckdb.IOException as error:
             held = _HELD.search(str(error))
             if held is None or time.monotonic() >= deadline:
@@ -170,35 +180,49 @@ def wait_for_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> Non
                     f"{held.group(1)} (close it, or read a copy: see the README)")
                 said = True
             time.sleep(1.0)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 _HELD = re.compile(r"Could not set lock on file .*?\(PID (\d+)\)", re.DOTALL)
 
 
-def prepare_duckdb_file(options: RunOptions) -> list[str]:
-    """Creates a new DuckDB file in the storage format asked for (v1.4.0 by default, which
-    DuckDB 1.4 clients open); notices about an existing file they cannot open."""
+def prepare_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> list[str]:
+    """The file the run loads into, ready: when runs publish a read copy and have no copy of
+    their own yet, the published file (a warehouse loaded before they did) becomes it; a new
+    file is created in the storage format asked for (v1.4.0 by default, which DuckDB 1.4
+    clients open). Returns notices about an existing file they cannot open."""
     if options.destination != "duckdb":
         return []
     try:
         version = duckdb_file.storage_version(options.duckdb_storage_version)
     except duckdb_file.StorageVersionError as error:
         raise UsageError(str(error)) from None
-    return duckdb_file.prepare(options.duckdb_file, version)
+    published, writer = options.duckdb_file, options.writer_file
+    if options.publishes and not writer.exists() and published.exists():
+        with opened_when_free(published, options, say, read_only=True):
+            read_copy.seed(published, writer)
+    writer.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb_file.prepare(writer, version, shown_as=published)
 
 
 @contextmanager
 def removed_unless_loaded(options: RunOptions) -> Iterator[None]:
     """A DuckDB file this run created is removed again when the run fails before anything
     was loaded into it, so a failed first run leaves no empty warehouse behind."""
-    path = options.duckdb_file
+    path = options.writer_file
     created = options.destination == "duckdb" and not path.exists()
     try:
         yield
     except BaseException:
         if created and holds_no_tables(path):
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            if options.publishes:
+                read_copy.remove_writer(path)
+            else:
+                path.unlink(missing_ok=True)
+                read_copy.wal_of(path).unlink(missing_ok=True)
         raise
 
 
@@ -210,6 +234,43 @@ def holds_no_tables(path: Path) -> bool:
     except duckdb.Error:
         return False
     return found is not None and found[0] == 0
+
+
+@contextmanager
+def published(options: RunOptions) -> Iterator[ReadCopy]:
+    """The read copy of a run (see `ReadCopy`): published once more when the run ends, if
+    anything changed since, also when the run failed after it committed something."""
+    copy = ReadCopy(options)
+    try:
+        yield copy
+    except BaseException:
+        try:
+            copy.publish()
+        except Exception as error:  # the run's own failure is the line to show
+            log.debug("the read copy could not be published: %s", error)
+        raise
+    copy.publish()
+
+
+class ReadCopy:
+    """Publishes the file readers open after the loads of a run (read_copy.py): `changed()`
+    after anything was committed to the writer's copy, `publish()` when readers should see it
+    (nothing happens when nothing changed, or when runs do not publish)."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.stale = False
+        self.publications: list[read_copy.Publication] = []
+
+    def changed(self) -> None:
+        self.stale = self.options.publishes
+
+    def publish(self) -> None:
+        if not self.stale:
+            return
+        self.publications.append(
+            read_copy.publish(self.options.writer_file, self.options.duckdb_file))
+        self.stale = False
 
 
 def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int) -> None:

@@ -131,7 +131,7 @@ def test_duckdb_file_locked_by_another_process(tmp_path: Path, fake: FakeLiveAge
     """), str(tmp_path / "warehouse.duckdb")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        line = one_line(cli(tmp_path, **account_env(fake)), 1)
+        line = one_line(cli(tmp_path, "--duckdb-wait", "0", **account_env(fake)), 1)
     finally:
         holder.kill()
         holder.wait()

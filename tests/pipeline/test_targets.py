@@ -97,11 +97,29 @@ def hold_duckdb_file(path: Path, seconds: float) -> subprocess.Popen[str]:
     return holder
 
 
-def test_a_duckdb_file_another_process_holds_is_waited_for(
+def test_a_reader_holding_the_duckdb_file_does_not_hold_up_a_run(
     run_cli: Callable[..., int], configured: Path, warehouse: Warehouse,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Readers open the published copy; runs load into their own (see test_readers.py)."""
     assert run_cli("--resources", "tags") == 0
+    capsys.readouterr()
+    holder = hold_duckdb_file(Path(warehouse.path), 30)
+    try:
+        assert run_cli("--resources", "tags", "--duckdb-wait", "1") == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "waiting" not in capsys.readouterr().err
+
+
+def test_without_a_read_copy_a_held_file_is_waited_for(
+    run_cli: Callable[..., int], configured: Path, warehouse: Warehouse,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DESTINATION__DUCKDB__READ_COPY", "false")
+    assert run_cli("--resources", "tags") == 0
+    assert not (configured / ".liveagent").exists()
     capsys.readouterr()
     holder = hold_duckdb_file(Path(warehouse.path), 3)
     try:
