@@ -36,7 +36,7 @@ from pipelines.errors import failure_line
 from pipelines.runner import (
     RunOptions,
     RunResult,
-    backfill_line,
+    coverage_line,
     rejection_lines,
     run_pipeline,
     select_resources,
@@ -201,16 +201,21 @@ def run_metadata(options: RunOptions, result: RunResult) -> dict[str, Any]:
     """The run's figures, the same on every table it materialized."""
     where = (str(options.duckdb_file) if options.destination == "duckdb"
              else f"{options.destination} dataset {options.dataset}")
-    backfill = result.backfill
+    coverage = result.coverage
+    left = {"history_windows_left": coverage.conversations.windows_left,
+            "history_conversations_left": coverage.conversations.conversations_left}
     return {
         "run_rows_written": dg.MetadataValue.int(sum(result.row_counts.values())),
         "api_requests": dg.MetadataValue.int(result.requests),
         "rate_limit_wait_seconds": dg.MetadataValue.float(round(result.rate_limit_wait, 3)),
         "elapsed_seconds": dg.MetadataValue.float(round(result.elapsed, 3)),
         "bad_answers_retried": dg.MetadataValue.json(result.bad_answers),
-        "backfill": dg.MetadataValue.text(backfill_line(backfill)),
-        "history_windows_left": dg.MetadataValue.int(backfill.windows_left),
-        "history_conversations_left": dg.MetadataValue.int(backfill.conversations_left),
+        "backfill": dg.MetadataValue.text(coverage_line(coverage)),
+        "backfill_complete": dg.MetadataValue.bool(coverage.complete),
+        # left out while not known (the first history window counts the conversations)
+        **{name: dg.MetadataValue.int(value) for name, value in left.items()
+           if value is not None},
+        "history_report_days_left": dg.MetadataValue.int(coverage.report_days_left),
         "destination": dg.MetadataValue.text(options.destination),
         "dataset": dg.MetadataValue.text(options.dataset),
         "data": dg.MetadataValue.text(where),

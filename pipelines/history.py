@@ -1,8 +1,9 @@
-"""Run history in the warehouse: one row per run in `run_history`, the rows it wrote per table
-in `run_history_tables`, and the view `table_freshness` for a dashboard to show: per table,
-`data_as_of` (the end of the last run that read it: it equals LiveAgent as of then) and
-`last_written_at` (the end of the last run that wrote rows into it; a table read whole every
-run, like tags, is written every run).
+"""Run history in the warehouse: one row per run in `run_history`, per table it read a row in
+`run_history_tables` (rows written, whether the table then held all LiveAgent has, and if not,
+since when it holds data), and the view `table_freshness` for a dashboard to show: per table,
+`data_as_of` (the end of the last run after which it equalled LiveAgent), `last_written_at`
+(the end of the last run that wrote rows into it), and, as of the last run that read it,
+`complete` and `data_since` (NULL when complete).
 
 The rows are written by a pipeline of their own (`<name>_runs`, same destination and
 dataset), after the run: a failed run's pending package stays untouched for the next run to
@@ -13,37 +14,54 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import dlt
 
 from pipelines.targets import prune_loaded_packages
+from sources.liveagent.coverage import TableCoverage
 
 log = logging.getLogger(__name__)
 
 RUNS = "run_history"
 TABLES = "run_history_tables"
 FRESHNESS = "table_freshness"
+# portable SQL (DuckDB, Postgres, SQLite): no bool_or, no max() of a boolean
 FRESHNESS_SQL = """
 CREATE OR REPLACE VIEW {view} AS
-SELECT t.table_name,
-       max(r.finished_at) AS data_as_of,
-       max(CASE WHEN t.rows_written > 0 THEN r.finished_at END) AS last_written_at
-FROM {tables} AS t JOIN {runs} AS r ON r.run_id = t.run_id
-WHERE r.outcome <> 'failed'
-GROUP BY t.table_name
+WITH reads AS (
+  SELECT t.table_name, t.rows_written, t.complete, t.data_since, r.finished_at,
+         row_number() OVER (PARTITION BY t.table_name ORDER BY r.finished_at DESC) AS newest
+  FROM {tables} AS t JOIN {runs} AS r ON r.run_id = t.run_id
+  WHERE r.outcome <> 'failed')
+SELECT table_name,
+       max(CASE WHEN complete THEN finished_at END) AS data_as_of,
+       max(CASE WHEN rows_written > 0 THEN finished_at END) AS last_written_at,
+       max(CASE WHEN newest = 1 AND complete THEN 1 ELSE 0 END) = 1 AS complete,
+       max(CASE WHEN newest = 1 THEN data_since END) AS data_since
+FROM reads
+GROUP BY table_name
 """
 
-
 def run_rows(run_id: str, started_at: datetime, finished_at: datetime, outcome: str,
-             detail: str, figures: Mapping[str, Any], tables: Mapping[str, int]
+             detail: str, figures: Mapping[str, Any],
+             tables: Mapping[str, tuple[int, TableCoverage]]
              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The row of `run_history` and those of `run_history_tables` for one run."""
+    """The row of `run_history` and those of `run_history_tables` for one run: per table the
+    rows written and its coverage."""
     run = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at,
            "outcome": outcome, "detail": detail or None, **figures}
-    return run, [{"run_id": run_id, "table_name": table, "rows_written": rows}
-                 for table, rows in sorted(tables.items())]
+    return run, [{"run_id": run_id, "table_name": table, "rows_written": rows,
+                  "complete": coverage.complete, "data_since": _day(coverage.data_from)}
+                 for table, (rows, coverage) in sorted(tables.items())]
+
+
+def _day(value: str | None) -> date | None:
+    """The day of an ISO date or datetime (a conversation window's edge is one)."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
 
 
 def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, Any]]) -> None:
@@ -69,12 +87,21 @@ def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
     @dlt.resource(name=RUNS, write_disposition="append",
                   columns={"started_at": {"data_type": "timestamp", "timezone": True},
                            "finished_at": {"data_type": "timestamp", "timezone": True},
-                           "detail": {"data_type": "text", "nullable": True}})
+                           "detail": {"data_type": "text", "nullable": True},
+                           # NULL while the history's conversations are not counted yet
+                           "history_windows_left": {"data_type": "bigint", "nullable": True},
+                           "history_conversations_left": {"data_type": "bigint",
+                                                          "nullable": True},
+                           "history_report_days_left": {"data_type": "bigint",
+                                                        "nullable": True},
+                           "backfill_complete": {"data_type": "bool", "nullable": True}})
     def runs() -> Iterator[dict[str, Any]]:
         yield run
 
     @dlt.resource(name=TABLES, write_disposition="append",
-                  columns={"rows_written": {"data_type": "bigint"}})
+                  columns={"rows_written": {"data_type": "bigint"},
+                           "complete": {"data_type": "bool", "nullable": True},
+                           "data_since": {"data_type": "date", "nullable": True}})
     def per_table() -> Iterator[list[dict[str, Any]]]:
         yield tables
 

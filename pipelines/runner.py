@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import ExtractInfo, LoadInfo
+from dlt.common.pipeline import ExtractInfo, LoadInfo, get_dlt_pipelines_dir
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 
@@ -28,12 +28,15 @@ from pipelines.options import (
     UsageError,
 )
 from pipelines.read_copy import Publication
+from pipelines.run_file import read_run_file, run_file_path
 from pipelines.targets import (
     ReadCopy,
+    committed_state,
     exclusive,
     holds_no_tables,
     loader_file_format,
     make_pipeline,
+    pipeline_name,
     prepare_duckdb_file,
     prune_loaded_packages,
     published,
@@ -50,8 +53,8 @@ from sources.liveagent import (
 )
 from sources.liveagent.backfill import Backfill
 from sources.liveagent.client import RequestMetrics
+from sources.liveagent.coverage import Coverage
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
-from sources.liveagent.reports import HISTORY_DAYS_PER_LOAD
 from sources.liveagent.settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_REQUESTS_PER_MINUTE,
@@ -61,7 +64,7 @@ from sources.liveagent.settings import (
 
 # the runner's public names (orchestrators import them from here)
 __all__ = ["DEFAULT_DATASET", "DEFAULT_DUCKDB_PATH", "DEFAULT_KEPT_LOAD_PACKAGES", "BusyError",
-           "LoadsCommitted", "RunContext", "RunOptions", "RunResult", "UsageError", "backfill_line",
+           "LoadsCommitted", "RunContext", "RunOptions", "RunResult", "UsageError", "coverage_line",
            "rejection_lines", "run_pipeline", "select_resources", "status_lines", "summary",
            "tables_of"]
 
@@ -88,7 +91,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
     rejections: Rejections = field(default_factory=Rejections)
-    backfill: Backfill = field(default_factory=Backfill)
+    coverage: Coverage = field(default_factory=lambda: Coverage(Backfill()))
     transformed: TransformResult | None = None
     pipeline_name: str = ""  # dlt's name of the target's pipeline...
     pipelines_dir: str = ""  # ...and where dlt keeps its local state (`dlt pipeline` reads it)
@@ -127,7 +130,8 @@ def tables_of(source: DltSource, selected: list[str]) -> list[str]:
 
 
 def has_incremental_state(pipeline: dlt.Pipeline) -> bool:
-    return bool(source_state(pipeline).get("resources")) or backfill_of(pipeline).started
+    return bool(source_state(pipeline).get("resources")) or \
+        coverage_of(pipeline).conversations.started
 
 
 def _silent(message: str) -> None:
@@ -143,6 +147,13 @@ class RunContext:
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     say: Callable[[str], None] = _silent
     progress: Collector | None = None
+    step: str = "starting"  # where the run is: extract, normalize, load, ... (for `status`)
+    loads: int = 0  # loads this run committed
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the run file says of the run's progress."""
+        return {"step": self.step, "loads_committed": self.loads,
+                "requests": self.metrics.requests}
 
 
 def run_pipeline(
@@ -157,8 +168,9 @@ def run_pipeline(
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     check_configuration(options, source_options)
     pipeline = make_pipeline(options, context.progress)
-    with exclusive(pipeline, options), removed_unless_loaded(options), \
+    with exclusive(pipeline, options) as run_file, removed_unless_loaded(options), \
             published(options) as copy:
+        run_file.follow(context.snapshot)
         notices = prepare_duckdb_file(options, context.say)
         wait_for_duckdb_file(options, context.say)
         try:
@@ -183,17 +195,20 @@ def empty_duckdb_file(options: RunOptions) -> bool:
 
 
 def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResult) -> None:
-    backfill = result.backfill
+    coverage = result.coverage
     outcome = f"loaded, {result.rejections.open} rows rejected" if result.rejections.open \
         else "loaded"
     run, tables = history.run_rows(
         _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), outcome, "",
         {"rows_written": sum(result.row_counts.values()), "requests": result.requests,
          "rate_limit_wait_seconds": round(result.rate_limit_wait, 3), "loads": result.loads,
-         "history_windows_left": backfill.windows_left,
-         "history_conversations_left": backfill.conversations_left,
+         "history_windows_left": coverage.conversations.windows_left,
+         "history_conversations_left": coverage.conversations.conversations_left,
+         "history_report_days_left": coverage.report_days_left,
+         "backfill_complete": coverage.complete,
          "rejected_rows": result.rejections.open, "pipeline_name": pipeline.pipeline_name},
-        {table: result.row_counts.get(table, 0) for table in result.tables})
+        {table: (result.row_counts.get(table, 0), coverage.table(table))
+         for table in result.tables})
     history.record(pipeline, run, tables)
 
 
@@ -248,29 +263,37 @@ def _run_locked(
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
         if deadline is not None:
             first["time_budget"] = deadline - time.monotonic()
-        source = liveagent_source(**dates, **first, metrics=metrics, **source_options)
+        source = liveagent_source(**dates, **first, history_only=loads > 0, metrics=metrics,
+                                  **source_options)
         selected = select_resources(source, names)
         tables |= set(tables_of(source, selected))
+        before = coverage_of(pipeline)
         try:
             load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
-                                          refresh=options.full_refresh and loads == 0)
+                                          context, refresh=options.full_refresh and loads == 0)
         except (Exception, KeyboardInterrupt) as error:
             if loads:
                 raise LoadsCommitted(loads) from error
             raise
         counts.update(loaded)
-        loads += 1
+        loads = context.loads = loads + 1
         copy.changed()
-        if not backfill_of(pipeline).pending or "conversations" not in selected:
+        after = coverage_of(pipeline)
+        # a run reads all history it has time for: later loads read what has history left
+        names = after.pending(tables_of(source, selected)) if end_date is None else []
+        if not names:
+            break
+        if after == before:
+            notices.append("the last load made no history progress; the backfill goes on in "
+                           "the next run")
             break
         if deadline is not None and time.monotonic() >= deadline:
             notices.append(f"the time box of {options.max_duration:.0f}s is spent: the "
                            "backfill goes on in the next run")
             break
-        copy.publish()  # readers see each committed load of a long backfill
-        names = [n for n in ("conversations", "conversation_details") if n in selected]
+        copy.publish(between_loads=True)  # readers see the loads of a long backfill
     if loads > 1:
-        notices.append(f"conversations committed in {loads} loads")
+        notices.append(f"history committed in {loads} loads")
     prune_loaded_packages(pipeline, options.keep_load_packages)
     write_comments(pipeline)
     transformed = transform(pipeline, account_timezone(source_options)) \
@@ -283,8 +306,8 @@ def _run_locked(
         elapsed=time.monotonic() - started,
         notices=notices,
         bad_answers=dict(Counter(metrics.bad_answers) - bad_before),
-        rejections=rejections_after(pipeline, started_at),
-        backfill=backfill_of(pipeline),
+        rejections=rejections_in(source_state(pipeline), started_at),
+        coverage=coverage_of(pipeline),
         transformed=transformed,
         pipeline_name=pipeline.pipeline_name,
         pipelines_dir=pipeline.pipelines_dir,
@@ -307,9 +330,10 @@ def account_timezone(source_options: dict[str, Any]) -> str:
                or dlt.config.get("sources.liveagent.timezone", str) or DEFAULT_TIMEZONE)
 
 
-def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections:
-    """The rows `rejected_rows` holds after the run (from the state that loaded with it)."""
-    registry = source_state(pipeline).get(REJECTIONS_KEY, {})
+def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:
+    """The rows `rejected_rows` holds by the source state that loaded with them; `new` counts
+    those first seen since `started_at`."""
+    registry = state.get(REJECTIONS_KEY, {})
     result = Rejections()
     for rejection_id, entry in registry.items():
         table = rejection_id.split(":", 1)[0]
@@ -320,13 +344,15 @@ def rejections_after(pipeline: dlt.Pipeline, started_at: datetime) -> Rejections
     return result
 
 
-def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, refresh: bool
-              ) -> tuple[LoadInfo, dict[str, int]]:
+def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
+              context: RunContext, refresh: bool) -> tuple[LoadInfo, dict[str, int]]:
     """Extract, normalize and load one package; its state commits with the load."""
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
+    context.step = "extract"
     extracted = pipeline.extract(
         source, workers=workers, refresh="drop_sources" if refresh else None,
         loader_file_format=loader_file_format(options))  # type: ignore[arg-type]
+    context.step = "normalize"
     try:
         pipeline.normalize()
     except Exception:
@@ -334,8 +360,10 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions, re
         # advanced, so the next run restores the last loaded state and reads the data again
         pipeline.drop()
         raise
+    context.step = "load"
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
+    context.step = "after load"
     return load_info, extracted_rows(extracted)
 
 
@@ -356,8 +384,8 @@ def source_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
     return state
 
 
-def backfill_of(pipeline: dlt.Pipeline) -> Backfill:
-    return Backfill.of(source_state(pipeline))
+def coverage_of(pipeline: dlt.Pipeline) -> Coverage:
+    return Coverage.of(source_state(pipeline))
 
 
 def summary(options: RunOptions, result: RunResult) -> str:
@@ -374,8 +402,8 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
                      f"retried: {kinds}")
     lines += rejection_lines(options, result.rejections)
-    if result.backfill.started:
-        lines.append(backfill_line(result.backfill))
+    if result.coverage.conversations.started or result.coverage.reports:
+        lines.append(coverage_line(result.coverage))
     if result.transformed is not None:
         lines.append(transform_summary(result.transformed))
     if options.destination == "duckdb":
@@ -393,30 +421,45 @@ def summary(options: RunOptions, result: RunResult) -> str:
 
 
 def status_lines(options: RunOptions) -> list[str]:
-    """Where a target's backfill stands, from the state its last load committed (restored
-    from the destination when this machine has none); loads nothing."""
-    pipeline = make_pipeline(options)
-    with exclusive(pipeline, options):
-        pipeline.sync_destination()
-    state = source_state(pipeline)
-    if not state:
-        return [f"liveagent-pipeline status: nothing loaded into {describe_target(options)} "
-                "yet"]
-    backfill = Backfill.of(state)
-    lines = [f"liveagent-pipeline status of {describe_target(options)} "
-             f"(pipeline {pipeline.pipeline_name}):",
-             f"  conversations: {backfill_line(backfill)}"]
-    reports = {name: resource for name, resource in state.get("resources", {}).items()
-               if name.startswith("report_")}
-    if reports:
-        behind = sorted({r.get("history_before") for r in reports.values()} - {None})
-        loaded = max((r.get("last_closed_day", "") for r in reports.values()), default="")
-        lines.append(f"  reports: closed days loaded through {loaded or 'none yet'}; "
-                     + (f"history back to {behind[0]} so far (older days follow, "
-                        f"{HISTORY_DAYS_PER_LOAD} per load)" if behind else "history complete"))
-    lines += [f"  {line}" for line in rejection_lines(options, rejections_after(
-        pipeline, datetime.now(timezone.utc)))]
+    """Where a target stands, at any time: the run going now (from its run file) and the
+    backfill as the last committed load left it (read as readers read; no lock is taken,
+    nothing loaded, written or created)."""
+    name = pipeline_name(options)
+    head = f"liveagent-pipeline status of {describe_target(options)} (pipeline {name}):"
+    lines = [head]
+    running = read_run_file(run_file_path(pipelines_dir_of(options), name))
+    if running:
+        lines.append(f"  {running_line(running)}")
+    committed = committed_state(options)
+    state = (committed.state.get("sources", {}).get("liveagent", {}) if committed else {})
+    if committed is None or not state:
+        return [*lines, "  nothing loaded yet"]
+    coverage = Coverage.of(state)
+    lines.append(f"  as of the last load, committed {committed.committed_at:%Y-%m-%d %H:%M:%S} "
+                 f"UTC: {coverage_line(coverage)}")
+    closed = max((r.get("last_closed_day", "") for name, r in state.get("resources", {}).items()
+                  if name.startswith("report_")), default="")
+    if closed:
+        lines.append(f"  reports: closed days loaded through {closed}")
+    lines += [f"  {line}" for line in rejection_lines(options, rejections_in(
+        state, datetime.now(timezone.utc)))]
     return lines
+
+
+def pipelines_dir_of(options: RunOptions) -> str:
+    """Where dlt keeps the target's pipeline (its default unless the options say)."""
+    return options.pipelines_dir or get_dlt_pipelines_dir()
+
+
+def running_line(fields: dict[str, Any]) -> str:
+    """A run going now, as its run file tells."""
+    started = datetime.fromisoformat(fields["started_at"])
+    since = datetime.now(timezone.utc) - started
+    loads = fields.get("loads_committed", 0)
+    return (f"a run is going: PID {fields['pid']}, started {started:%H:%M:%S} UTC "
+            f"({int(since.total_seconds())}s ago); step {fields.get('step', 'starting')}, "
+            f"{loads} load{'' if loads == 1 else 's'} committed, "
+            f"{fields.get('requests', 0):,} API requests so far")
 
 
 def describe_target(options: RunOptions) -> str:
@@ -425,11 +468,11 @@ def describe_target(options: RunOptions) -> str:
     return f"{options.destination} dataset {options.dataset}"
 
 
-def backfill_line(backfill: Backfill) -> str:
+def coverage_line(coverage: Coverage) -> str:
     details = bool(dlt.config.get("sources.liveagent.conversation_details", bool))
     rate = dlt.config.get("sources.liveagent.requests_per_minute", float) or \
         DEFAULT_REQUESTS_PER_MINUTE
-    return backfill.describe(2 if details else 1, rate)
+    return coverage.describe(2 if details else 1, rate)
 
 
 def rejection_lines(options: RunOptions, rejections: Rejections) -> list[str]:

@@ -56,8 +56,9 @@ class Api:
                 return rows
 
 
-def make_account(conversations: int = 60, timezone: str = "Europe/Bratislava", **config) -> Account:
-    return Account(DatasetConfig(conversations=conversations, days=30, end=NOW, **config),
+def make_account(conversations: int = 60, timezone: str = "Europe/Bratislava", days: int = 30,
+                 **config) -> Account:
+    return Account(DatasetConfig(conversations=conversations, days=days, end=NOW, **config),
                    clock=Clock(NOW), timezone=timezone)
 
 

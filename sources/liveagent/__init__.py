@@ -50,7 +50,7 @@ from .history import OpenVersions, conversation_status_changes
 from .labels import labels
 from .reading import Reading, table_variant
 from .rejections import rejected_rows_hints
-from .reports import report_resources
+from .reports import ReportPlan, report_history_days, report_resources
 from .settings import (
     DEFAULT_CONVERSATIONS_PER_LOAD,
     DEFAULT_DETAILS_REFRESH_DAYS,
@@ -65,6 +65,7 @@ from .settings import (
     DELETE_MODES,
     KB_ENTRIES,
     PERFORMANCE_GROUP_BY,
+    REPORTS,
     Table,
 )
 from .transforms import UTC, AccountTime, dedup_columns, parse_start_date
@@ -130,13 +131,15 @@ def liveagent_source(
     deletes: str = "mark",
     reconcile_days: int = DEFAULT_RECONCILE_DAYS,
     reconcile: bool = False,
+    history_only: bool = False,
     metrics: RequestMetrics | None = None,
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
     untouched. `time_budget` (seconds) bounds the history this load reads (the runner's
-    time box); `metrics` counts this source's requests into a run's counters. See
-    .dlt/config.toml for every option."""
+    time box); `history_only` makes the reports read history days only (a run's later loads,
+    after its first read today's); `metrics` counts this source's requests into a run's
+    counters. See .dlt/config.toml for every option."""
     # unknown fields load as sent: dlt would read a text that looks like a datetime as UTC,
     # but LiveAgent's datetimes are in the account's zone (known ones are converted)
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
@@ -157,16 +160,20 @@ def liveagent_source(
     now = datetime.now(UTC)
     reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0),
                                                    count_markers=client.metrics.add_delete_markers))
+    report_days = report_history_days(time_budget, requests_per_minute / 60)
+    reports = ReportPlan(
+        time.to_local_date(start) if start else None,
+        time.to_local_date(end - timedelta(seconds=1)) if end else None,
+        report_lookback_days, performance_group_by, priority_days, report_days, history_only)
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
     plan = ConversationPlan(start, end, conversations_per_load, priority_days,
                             requests_per_row=2 if conversation_details else 1,
                             time_budget=time_budget,
-                            requests_per_second=requests_per_minute / 60)
+                            requests_per_second=requests_per_minute / 60,
+                            reserved_requests=len(REPORTS) * (report_days + 1))
     changed = conversations(reading, plan)
     fetched = changed | conversation_messages(reading)
     listed_agents = agent_list(reading)
-    report_start = time.to_local_date(start) if start else None
-    report_end = time.to_local_date(end - timedelta(seconds=1)) if end else None
     resources = [
         changed,
         changed | conversation_tag_rows(reading),
@@ -188,8 +195,7 @@ def liveagent_source(
         suggestion_categories(reading),
         listed_agents | agent_fetches(reading, details_refresh_days) | agents(reading),
         listed_agents | agent_online_status(snapshot_at=now.replace(microsecond=0)),
-        *report_resources(reading, report_start, report_end, report_lookback_days,
-                          performance_group_by, priority_days),
+        *report_resources(reading, reports),
         labels(),
     ]
     return [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]

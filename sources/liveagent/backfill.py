@@ -74,13 +74,24 @@ class Backfill:
         return self.history_to is not None
 
     @property
-    def windows_left(self) -> int:
-        return len(self.history_cuts) + 1 if self.history_left else 0
+    def counted(self) -> bool:
+        """Whether the history's conversations were counted (the first history window lists
+        them all and plans the windows); before that, what is left is not known."""
+        return self.history_planned or not self.history_left
 
     @property
-    def conversations_left(self) -> int:
-        """About how many conversations the history still holds (0 once it is read)."""
-        return self.history_rows if self.history_left else 0
+    def windows_left(self) -> int | None:
+        if not self.history_left:
+            return 0
+        return len(self.history_cuts) + 1 if self.history_planned else None
+
+    @property
+    def conversations_left(self) -> int | None:
+        """About how many conversations the history still holds (an estimate: rows move);
+        None while not counted yet."""
+        if not self.history_left:
+            return 0
+        return self.history_rows if self.history_planned else None
 
     @property
     def pending(self) -> bool:
@@ -93,26 +104,15 @@ class Backfill:
     def history_range(self) -> tuple[datetime | None, datetime | None]:
         return _time(self.history_from), _time(self.history_to)
 
-    def requests_left(self, requests_per_row: int) -> int:
+    def requests_left(self, requests_per_row: int) -> int | None:
         """About how many requests the history left costs: each conversation's own requests
-        and the windows' listing pages."""
+        and the windows' listing pages (None while not counted)."""
+        rows, windows = self.conversations_left, self.windows_left
+        if rows is None or windows is None:
+            return None
         if not self.history_left:
             return 0
-        return self.history_rows * requests_per_row + self.history_rows // 1000 + \
-            self.windows_left
-
-    def describe(self, requests_per_row: int, requests_per_minute: float) -> str:
-        """One line on where the backfill stands, for people."""
-        newest = self.high_water or "nothing yet"
-        if not self.history_left:
-            return f"backfill complete; newest change loaded {newest}"
-        requests = self.requests_left(requests_per_row)
-        hours = requests / requests_per_minute / 60
-        where = self.history_to or ""
-        return (f"history left: {self.windows_left} windows, about {self.history_rows:,} "
-                f"conversations changed before {where[:16]} (~{requests:,} requests, "
-                f"~{hours:.1f} h at {requests_per_minute:g}/min); newest change loaded "
-                f"{newest[:16]}")
+        return rows * requests_per_row + rows // 1000 + windows
 
     def saw_created(self, earliest: datetime | None) -> None:
         if earliest is not None and (self.earliest_created is None

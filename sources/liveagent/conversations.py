@@ -65,6 +65,7 @@ class ConversationPlan:
     requests_per_row: int = 1  # requests per conversation beyond the listing (messages, ...)
     time_budget: float | None = None  # seconds this load may take (time-boxed runs)
     requests_per_second: float = 3.0  # the client's limit, to turn the time budget into rows
+    reserved_requests: int = 0  # of the time budget, what the other tables' reads need
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged"))
@@ -118,7 +119,8 @@ def _history_rows(plan: ConversationPlan, started: float, incremental_rows: int)
     if plan.time_budget is None:
         return plan.per_load or 10**12
     seconds = plan.time_budget - (monotonic() - started)
-    requests = seconds * plan.requests_per_second - incremental_rows * plan.requests_per_row
+    requests = seconds * plan.requests_per_second - incremental_rows * plan.requests_per_row \
+        - plan.reserved_requests
     rows = int(requests * 0.9 / plan.requests_per_row)  # 10% for listing pages and slack
     return min(rows, plan.per_load or rows)
 

@@ -6,16 +6,18 @@ reads from the day after it up to today; the first run of each day also reads th
 re-reading a day replaces its rows instead of adding to them.
 
 The first load reads the last `priority_days` days only; every later load also reads up to
-`HISTORY_DAYS_PER_LOAD` older days, newest first (`history_before` in the state), down to the
-start date or, without one, to the day of the account's oldest conversation (once the
-conversations' history listing has seen it; until then `DEFAULT_REPORT_HISTORY_DAYS` back): no
-requests for days before the account's data. A run with an explicit end date (a backfill)
-reads exactly the asked days and leaves the state alone.
+`HISTORY_DAYS_PER_LOAD` older days (fewer when its time budget is short), newest first, down
+to the floor: the start date or, without one, the day of the account's oldest conversation
+(once the conversations' history listing has seen it; until then `DEFAULT_REPORT_HISTORY_DAYS`
+back): no requests for days before the account's data. `ReportHistory` reads where that
+stands; a floor found lower later (an older conversation) opens the days above it again. A run
+with an explicit end date (a backfill) reads exactly the asked days and leaves the state alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,17 +34,49 @@ from .transforms import Rejected, Row, column_hints, days, report_rows
 
 STATE_KEY = "last_closed_day"
 LOOKBACK_KEY = "lookback_read_on"
-HISTORY_KEY = "history_before"
+HISTORY_KEY = "history_before"  # the oldest day loaded: the days before it are not
+FLOOR_KEY = "history_floor"  # the oldest day history goes down to, as the last load knew it
 HISTORY_DAYS_PER_LOAD = 14  # 126 requests of the nine reports
 
 
-def history_days(state: dict[str, Any], lower: date) -> list[date]:
-    """The older days this load reads, newest first (and moves `history_before` past them)."""
-    before = state.get(HISTORY_KEY)
-    if before is None or date.fromisoformat(before) <= lower:
-        state.pop(HISTORY_KEY, None)
+@dataclass(frozen=True)
+class ReportHistory:
+    """Where one report's history stands, from its resource state: the days from `loaded_from`
+    on are loaded, history goes down to `floor`."""
+
+    loaded_from: date | None  # None: loaded before the floor was kept, when history was done
+    floor: date | None
+
+    @classmethod
+    def of(cls, resource_state: Mapping[str, Any]) -> ReportHistory | None:
+        """None for a report never loaded."""
+        if STATE_KEY not in resource_state:
+            return None
+        return cls(_day(resource_state.get(HISTORY_KEY)), _day(resource_state.get(FLOOR_KEY)))
+
+    @property
+    def days_left(self) -> int:
+        if self.loaded_from is None or self.floor is None:
+            return 0
+        return max(0, (self.loaded_from - self.floor).days)
+
+    @property
+    def complete(self) -> bool:
+        return self.days_left == 0
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def history_days(state: dict[str, Any], lower: date, at_most: int) -> list[date]:
+    """The older days this load reads, newest first, at most `at_most` (and moves
+    `history_before` past them); notes `lower` as the floor."""
+    state[FLOOR_KEY] = lower.isoformat()
+    before = state.setdefault(HISTORY_KEY, lower.isoformat())  # kept before floors: done
+    if date.fromisoformat(before) <= lower or at_most <= 0:
         return []
-    first = max(lower, date.fromisoformat(before) - timedelta(days=HISTORY_DAYS_PER_LOAD))
+    first = max(lower, date.fromisoformat(before) - timedelta(days=at_most))
     state[HISTORY_KEY] = first.isoformat()
     return list(reversed(days(first, date.fromisoformat(before) - timedelta(days=1))))
 
@@ -62,11 +96,32 @@ def report_days(
     return days(first, today)
 
 
-def report_resource(
-    report: Report, reading: Reading, start: date | None, end: date | None, lookback_days: int,
-    group_by: str, priority_days: int,
-) -> DltResource:
+@dataclass(frozen=True)
+class ReportPlan:
+    """What the report resources of one load read."""
+
+    start: date | None  # the start date (history goes down to it); None: see `report_floor`
+    end: date | None  # an end date: a backfill of past days that leaves the state alone
+    lookback_days: int
+    group_by: str  # the performance report's buckets
+    priority_days: int  # the first load reads this many days back
+    history_days: int = HISTORY_DAYS_PER_LOAD  # older days one load reads at most
+    history_only: bool = False  # a later load of a run: history only, today is read already
+
+
+def report_history_days(time_budget: float | None, requests_per_second: float) -> int:
+    """Older days one load of the reports reads: `HISTORY_DAYS_PER_LOAD`, or what a quarter
+    of a time-boxed load's requests pay for (a day costs a request per report), so that most
+    of a short box goes to the conversations."""
+    if time_budget is None:
+        return HISTORY_DAYS_PER_LOAD
+    affordable = int(time_budget * requests_per_second / 4 / len(REPORTS))
+    return max(0, min(HISTORY_DAYS_PER_LOAD, affordable))
+
+
+def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltResource:
     table = report.table
+    start, end = plan.start, plan.end
 
     @dlt.resource(name=table.name, primary_key=table.primary_key, write_disposition="merge",
                   columns=column_hints(table))
@@ -80,18 +135,19 @@ def report_resource(
                 f"after the account's today ({today}): no report day to read")
         if end is not None:  # a backfill of past days: state stays as it is
             chosen = days(lower, min(end, today))  # no days of the account's future
+        elif STATE_KEY not in state:  # the first load: the newest days, history later
+            recent = max(lower, today - timedelta(days=plan.priority_days))
+            state[HISTORY_KEY], state[FLOOR_KEY] = recent.isoformat(), lower.isoformat()
+            chosen = list(reversed(days(recent, today)))
         else:
-            if STATE_KEY not in state:  # the first load: the newest days, history later
-                recent = max(lower, today - timedelta(days=priority_days))
-                state[HISTORY_KEY] = recent.isoformat()
-                chosen = list(reversed(days(recent, today)))
-            else:
-                chosen = list(reversed(report_days(state, lower, None, today, lookback_days)))
-                chosen += history_days(state, lower)
+            chosen = [] if plan.history_only else list(reversed(
+                report_days(state, lower, None, today, plan.lookback_days)))
+            chosen += history_days(state, lower, plan.history_days)
+        if end is None and not plan.history_only:
             state[STATE_KEY] = (today - timedelta(days=1)).isoformat()
             state[LOOKBACK_KEY] = today.isoformat()
         for day in chosen:
-            rows, rejected = fetch_day(reading, report, day, group_by)
+            rows, rejected = fetch_day(reading, report, day, plan.group_by)
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)
             if settled:
                 yield for_table(settled)
@@ -125,9 +181,5 @@ def fetch_day(reading: Reading, report: Report, day: date, group_by: str
                        reading.time, reading.contracts.check(report.table))
 
 
-def report_resources(
-    reading: Reading, start: date | None, end: date | None, lookback_days: int, group_by: str,
-    priority_days: int,
-) -> list[DltResource]:
-    return [report_resource(report, reading, start, end, lookback_days, group_by, priority_days)
-            for report in REPORTS]
+def report_resources(reading: Reading, plan: ReportPlan) -> list[DltResource]:
+    return [report_resource(report, reading, plan) for report in REPORTS]

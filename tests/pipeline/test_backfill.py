@@ -11,15 +11,18 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dlt
 import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.liveagent_pipeline import main
 from pipelines.runner import source_state
 from sources.liveagent import liveagent_source
 from sources.liveagent.backfill import Backfill
+from sources.liveagent.coverage import Coverage
 from tests.support import NOW, ZONE, Api, make_account
 from tests.warehouse import Warehouse, assert_conversation_family_equal
 
@@ -29,8 +32,9 @@ PRIORITY_START = datetime.fromtimestamp(NOW, timezone.utc) - timedelta(days=PRIO
 
 
 @pytest.fixture
-def account() -> Account:
-    return make_account(conversations=300, timezone=ZONE)
+def account(request: pytest.FixtureRequest) -> Account:
+    """300 conversations over 30 days (or the days a test asks for)."""
+    return make_account(conversations=300, timezone=ZONE, days=getattr(request, "param", 30))
 
 
 @pytest.fixture(autouse=True)
@@ -107,37 +111,111 @@ def test_time_boxed_runs_keep_recent_data_fresh_during_the_backfill(
     assert_conversation_family_equal(api, warehouse)
 
 
-def test_status_says_what_is_left(
-    run_cli: Callable[..., int], warehouse: Warehouse, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, configured: Path,
+def test_what_is_left_is_not_yet_known_until_counted_then_true(
+    run_cli: Callable[..., int], warehouse: Warehouse, account: Account,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, configured: Path,
 ) -> None:
+    """Before the first history window lists the history, what is left is "not yet counted"
+    (summary, status, run history), never 0; then it is the fake's own count."""
     monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")
     monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
-    assert run_cli("--max-duration", "2s", "--progress-every", "0") == 0
-    capsys.readouterr()
-    from pipelines.liveagent_pipeline import main
-    assert main(["status", "--pipelines-dir", str(configured / "pipelines")]) == 0
+    assert run_cli("--max-duration", "1s", "--progress-every", "0") == 0
     out = capsys.readouterr().out
-    assert "conversations: history left:" in out and "windows" in out
-    assert "reports: closed days loaded through 2025-10-08" in out
+    assert "not yet counted" in out and "backfill complete" not in out
+    history = warehouse.rows("run_history", "history_conversations_left, history_windows_left,"
+                             " backfill_complete")
+    assert history == [{"history_conversations_left": None, "history_windows_left": None,
+                        "backfill_complete": False}]
+    status = ["status", "--pipelines-dir", str(configured / "pipelines")]
+    assert main(status) == 0
+    assert "history left: conversations changed before" in capsys.readouterr().out
+
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "60")
+    assert run_cli("--max-duration", "5s", "--progress-every", "0") == 0  # a window or more
+    capsys.readouterr()
+    assert main(status) == 0
+    out = capsys.readouterr().out
+    before = Coverage.of(source_state(dlt.attach(pipeline_name="liveagent", pipelines_dir=str(
+        configured / "pipelines")))).conversations.history_to
+    assert before is not None
+    left = sum(account.record(i).changed < datetime.fromisoformat(before).timestamp()
+               for i in range(300))
+    assert left > 0 and f"about {left:,} conversations changed before {before[:16]}" in out
+    assert warehouse.scalar("SELECT history_conversations_left FROM {ds}.run_history "
+                            "ORDER BY finished_at DESC LIMIT 1") == left
+
+
+@pytest.mark.parametrize("account", [90], indirect=True)
+def test_an_unboxed_run_loads_all_history_reports_included(
+    run_cli: Callable[..., int], api: Api, account: Account, warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")  # down to the oldest conversation
+    assert run_cli("--progress-every", "0") == 0
+    assert "backfill complete" in capsys.readouterr().out
+    assert_every_report_day_loaded(account, warehouse)
+    assert_conversation_family_equal(api, warehouse)
+    freshness = warehouse.rows("table_freshness", "table_name, complete, data_since")
+    assert freshness and all(row["complete"] and row["data_since"] is None
+                             for row in freshness), freshness
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account", [90], indirect=True)
+def test_backfill_complete_only_once_every_report_day_is_loaded(
+    run_cli: Callable[..., int], api: Api, account: Account, warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Time-boxed runs on a 90-day account: until the last report day is loaded, every run
+    says what is left (and table_freshness which tables are incomplete, since when)."""
+    monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "12000")
+    runs = 0
+    while True:
+        runs += 1
+        assert run_cli("--max-duration", "3s", "--progress-every", "0") == 0
+        out = capsys.readouterr().out
+        if "backfill complete" in out:
+            break
+        assert "history left:" in out and runs < 15, out
+        freshness = {r["table_name"]: r for r in warehouse.rows("table_freshness")}
+        incomplete = [name for name, row in freshness.items() if not row["complete"]]
+        assert incomplete and all(freshness[name]["data_since"] is not None and
+                                  freshness[name]["data_as_of"] is None for name in incomplete)
+    assert runs >= 3, runs
+    assert_every_report_day_loaded(account, warehouse)
+    assert_conversation_family_equal(api, warehouse)
+
+
+def assert_every_report_day_loaded(account: Account, warehouse: Warehouse) -> None:
+    """Every report holds every account-local day from the oldest conversation's to today."""
+    zone = ZoneInfo(ZONE)
+    oldest = min(account.record(i).created for i in range(account.config.conversations))
+    first = datetime.fromtimestamp(oldest, zone).date()
+    today = datetime.fromtimestamp(NOW, zone).date()
+    expected = {first + timedelta(days=n) for n in range((today - first).days + 1)}
+    assert (today - first).days > 60
+    for table in ("report_performance", "report_tickets_load"):
+        days = {row["report_date"] for row in warehouse.rows(table, "DISTINCT report_date")}
+        assert days == expected, (table, sorted(expected - days)[:5])
 
 
 def test_reports_start_at_the_accounts_oldest_conversation(
     run_cli: Callable[..., int], account: Account, warehouse: Warehouse,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The newest days first (the first load), then history down to the day of the oldest
+    conversation: not 90 days back, the account is 30 days old."""
     monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")
     monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "1000")
-    resources = ("--resources", "conversations,report_tags")
-    assert run_cli(*resources) == 0
-    days = warehouse.rows("report_tags", "min(report_date) AS first")[0]["first"]
-    assert (datetime(2025, 10, 9).date() - days).days == PRIORITY_DAYS  # the newest first
-    for _ in range(8):
-        assert run_cli(*resources) == 0
+    assert run_cli("--resources", "conversations,report_tags") == 0
+    per_load = warehouse.rows("report_tags", "_dlt_load_id AS load, min(report_date) AS first",
+                              "GROUP BY 1 ORDER BY 1")
+    assert len(per_load) >= 2
+    assert (datetime(2025, 10, 9).date() - per_load[0]["first"]).days == PRIORITY_DAYS
     oldest = min(account.record(i).created for i in range(300))
     first = warehouse.rows("report_tags", "min(report_date) AS first")[0]["first"]
-    oldest_day = datetime.fromtimestamp(oldest, timezone.utc).astimezone().date()
-    assert abs((first - oldest_day).days) <= 1  # not 90 days back: the account is 30 days old
+    assert first == datetime.fromtimestamp(oldest, ZoneInfo(ZONE)).date()
 
 
 @pytest.mark.parametrize("point, count", [("extract", 30), ("extract", 200), ("load", 3)])

@@ -117,3 +117,31 @@ def test_a_warehouse_loaded_without_a_read_copy_becomes_the_writers_copy(
     assert written["conversations"] == "10"  # the changed ones, not all of them again
     assert (configured / ".liveagent" / "warehouse.duckdb").exists()
     assert_conversation_family_equal(api, warehouse)
+
+
+def test_status_answers_while_a_run_loads(
+    configured: Path, account: Account, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`status` takes no lock: during a multi-load backfill it says a run is going, how far,
+    and what the loads committed so far hold; the run is not held up."""
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "3000")
+    pipelines = str(configured / "pipelines")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--pipelines-dir",
+         pipelines, "--progress-every", "0"], cwd=configured,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    seen = []
+    while run.poll() is None:
+        assert main(["status", "--pipelines-dir", pipelines]) == 0
+        seen.append(capsys.readouterr().out)
+    _, err = run.communicate()
+    assert run.returncode == 0, err
+    going = [status for status in seen if f"a run is going: PID {run.pid}" in status]
+    assert going and "API requests so far" in going[-1]
+    assert any("as of the last load" in status and "history left:" in status
+               for status in going)  # the backfill's first loads, committed meanwhile
+    assert main(["status", "--pipelines-dir", pipelines]) == 0
+    after = capsys.readouterr().out
+    assert "a run is going" not in after and "backfill complete" in after

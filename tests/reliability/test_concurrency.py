@@ -29,7 +29,7 @@ def test_a_second_run_on_the_same_target_refuses(
         owners = []
         deadline = time.monotonic() + 30
         while not owners and time.monotonic() < deadline:
-            owners = list((configured / "pipelines").glob("*.owner"))
+            owners = list((configured / "pipelines").glob("*.run.json"))
             time.sleep(0.05)
         assert owners, "the first run never took the target"
         assert run_cli("--progress-every", "0") == 1
@@ -42,7 +42,7 @@ def test_a_second_run_on_the_same_target_refuses(
         first.kill()
     fake.latency = 0
     assert_conversation_family_equal(api, warehouse)
-    assert not list((configured / "pipelines").glob("*.owner"))
+    assert not list((configured / "pipelines").glob("*.run.json"))
     assert run_cli("--progress-every", "0") == 0  # the target is free again
 
 

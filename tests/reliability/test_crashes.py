@@ -133,7 +133,7 @@ def test_chunks_without_a_crash(
 ) -> None:
     monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATIONS_PER_LOAD", "250")
     assert run_cli("--progress-every", "0", "--resources", "conversations") == 0
-    assert "conversations committed in 3 loads" in capsys.readouterr().out
+    assert "history committed in 3 loads" in capsys.readouterr().out
     assert len(fake.log.select(path="/messages$")) == 600  # each conversation once
     listings = [e.params.get("datechanged", "") for e in
                 fake.log.select(path="/api/conversations$")]
