@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # accounts.py imports this module
+    from pipelines.accounts import Account
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
@@ -49,6 +53,8 @@ class RunOptions:
     loader_file_format: str | None = None  # None: the measured one (targets.py)
     duckdb_wait: float = DEFAULT_DUCKDB_WAIT  # seconds to wait for a DuckDB file another holds
     transform: bool = False  # build the analyst layer (dbt) after the load
+    # the configured account this run loads, if any: its failures name its own settings
+    account: Account | None = None
 
     @property
     def duckdb_file(self) -> Path:
