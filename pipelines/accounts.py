@@ -18,6 +18,10 @@ api_key = "..."
 An account is declared by its table in a TOML file; any of its values may then come from the
 environment under dlt's names (`LIVEAGENT__ACCOUNTS__ACME__API_KEY`), which wins. Every other
 `sources.liveagent.*` setting applies to all accounts unless an account sets it too.
+
+The source's messages name a setting by its shared key and variable (`sources.liveagent.api_key`,
+`SOURCES__LIVEAGENT__API_KEY`); `Account.renamed` names the account's own instead wherever the
+account sets that key, since the shared value is not the one its run used.
 """
 
 from __future__ import annotations
@@ -29,10 +33,15 @@ from typing import Any
 
 import dlt
 
-from pipelines.runner import RunOptions, UsageError
+from pipelines.options import RunOptions, UsageError
 
 SECTION = "liveagent.accounts"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def shared_setting(key: str) -> tuple[str, str]:
+    """A source setting's shared key and environment variable, as the source's messages say."""
+    return f"sources.liveagent.{key}", f"SOURCES__LIVEAGENT__{key.upper()}"
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class Account:
 
     name: str
     dataset: str
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)  # holds the API key
 
     def options(self, base: RunOptions) -> RunOptions:
         """`base` aimed at this account's dataset (and, for DuckDB, its own file unless one
@@ -51,7 +60,26 @@ class Account:
         duckdb_path = base.duckdb_path if base.duckdb_path != RunOptions.duckdb_path \
             else f"liveagent_{self.name}.duckdb"
         return RunOptions(**{**vars(base), "dataset": self.dataset,
-                             "duckdb_path": duckdb_path})
+                             "duckdb_path": duckdb_path, "account": self})
+
+    def setting(self, key: str) -> tuple[str, str]:
+        """This account's key and environment variable for the source setting `key`."""
+        return f"{SECTION}.{self.name}.{key}", \
+            f"{SECTION.replace('.', '__').upper()}__{self.name.upper()}__{key.upper()}"
+
+    def renamed(self, message: str) -> str:
+        """`message` with the shared name of each setting this account sets replaced by the
+        account's own (its key, its variable); the settings it inherits keep the shared name."""
+        for key in self.settings:
+            for shared, own in zip(shared_setting(key), self.setting(key), strict=True):
+                # whole names only: not `sources.liveagent.start_date` inside a longer one
+                message = re.sub(rf"(?<![\w.]){re.escape(shared)}(?!\w)", own, message)
+        return message
+
+    def where_to_set(self, key: str) -> str:
+        """Where a setting found nowhere may be set: for this account, or for every account."""
+        (own, own_env), (shared, shared_env) = self.setting(key), shared_setting(key)
+        return f"{own} (env {own_env}) or {shared} (env {shared_env})"
 
 
 def configured_accounts() -> list[Account]:

@@ -144,7 +144,7 @@ def _run(context: dg.AssetExecutionContext, options: RunOptions,
     try:
         result = run_pipeline(options, **source_options)
     except Exception as error:
-        message = failure_line(error, source_options.get("api_key"))
+        message = failure_line(error, source_options.get("api_key"), options.account)
     else:
         for notice in result.notices:
             context.log.info(notice)

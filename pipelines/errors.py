@@ -22,6 +22,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 from sources.liveagent.redaction import redact
 
+from .accounts import Account, shared_setting
 from .dashboard import DashboardError
 from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
@@ -66,12 +67,15 @@ def causes(error: BaseException) -> Iterator[BaseException]:
             or getattr(current, "client_exception", None)
 
 
-def explain(error: BaseException) -> tuple[str, int]:
-    """(one-line message, exit code) for a failed run."""
+def explain(error: BaseException, account: Account | None = None) -> tuple[str, int]:
+    """(one-line message, exit code) for a failed run; a run of a configured `account` is told
+    the account's names of the settings it sets (`Account.renamed`)."""
     chain = list(causes(error))
     if any(isinstance(cause, KeyboardInterrupt) for cause in chain):
         return interrupted(chain), EXIT_INTERRUPTED
-    message, code = _explain(chain)
+    message, code = _explain(chain, account)
+    if account is not None:
+        message = account.renamed(message)
     committed = next((c.loads for c in chain if isinstance(c, LoadsCommitted)), 0)
     if committed:
         message += (f" ({_loads(committed)} of this run committed before; the next run goes on "
@@ -79,14 +83,14 @@ def explain(error: BaseException) -> tuple[str, int]:
     return message, code
 
 
-def _explain(chain: list[BaseException]) -> tuple[str, int]:
+def _explain(chain: list[BaseException], account: Account | None) -> tuple[str, int]:
     for cause in chain:
         if isinstance(cause, UsageError):
             return str(cause), EXIT_USAGE
         if isinstance(cause, (BusyError, TransformError, DashboardError)):
             return str(cause), EXIT_FAILED
         if isinstance(cause, ConfigFieldMissingException):
-            return missing_configuration(cause), EXIT_USAGE
+            return missing_configuration(cause, account), EXIT_USAGE
         if isinstance(cause, ConfigValueCannotBeCoercedException):
             return (f"the configured value of {cause.field_name} cannot be read as "
                     f"{getattr(cause.hint, '__name__', cause.hint)}: fix it in .dlt/config.toml, "
@@ -148,7 +152,8 @@ def system_error(chain: list[BaseException]) -> str | None:
     return None
 
 
-def missing_configuration(error: ConfigFieldMissingException) -> str:
+def missing_configuration(error: ConfigFieldMissingException,
+                          account: Account | None = None) -> str:
     missing = []
     for field, traces in error.traces.items():
         nested = [t for t in traces if isinstance(t, LookupTraces)]
@@ -160,7 +165,10 @@ def missing_configuration(error: ConfigFieldMissingException) -> str:
             missing.append(f"{key} (env {_env(key)})")
             continue
         key, env = _config_key(field, traces)
-        missing.append(f"{key} (env {env})")
+        if account is not None and (key, env) == shared_setting(field):
+            missing.append(account.where_to_set(field))
+        else:
+            missing.append(f"{key} (env {env})")
     return ("missing configuration: set " + ", ".join(missing)
             + " in .dlt/config.toml or .dlt/secrets.toml, or in the environment")
 
@@ -243,11 +251,14 @@ def postgres_server() -> tuple[str, float]:
     return server_address(config.credentials), config.lock_timeout_seconds
 
 
-def known_secrets() -> list[str]:
-    """The configured API keys (the shared one and every account's), to mask wherever a
+def known_secrets(account: Account | None = None) -> list[str]:
+    """The configured API keys (the shared one and every account's in a TOML table) and
+    `account`'s (which may come from its environment variable alone), to mask wherever a
     message may carry them."""
     try:
         keys: list[Any] = [dlt.secrets.get("sources.liveagent.api_key")]
+        if account is not None:
+            keys.append(account.settings.get("api_key"))
         accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
         keys += [settings.get("api_key") for settings in accounts.values()
                  if isinstance(settings, dict)]
@@ -256,7 +267,9 @@ def known_secrets() -> list[str]:
         return []
 
 
-def failure_line(error: BaseException, api_key: Any = None) -> str:
+def failure_line(error: BaseException, api_key: Any = None,
+                 account: Account | None = None) -> str:
     """The one-line reason for a failed run, every configured key masked, and `api_key` too
-    (a key given in code, not in configuration): what orchestrators and the run history show."""
-    return redact(explain(error)[0], [*known_secrets(), str(api_key or "")])
+    (a key given in code, not in configuration): what orchestrators and the run history show.
+    A run of `account` is told that account's settings (see `explain`)."""
+    return redact(explain(error, account)[0], [*known_secrets(account), str(api_key or "")])

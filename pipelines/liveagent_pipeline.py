@@ -36,7 +36,7 @@ import dlt
 from dlt.common import logger as dlt_logger
 
 from pipelines import dashboard, demo, duckdb_commands
-from pipelines.accounts import account_named
+from pipelines.accounts import Account, account_named
 from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
 from pipelines.logs import quiet_load_jobs
 from pipelines.options import DEFAULT_DUCKDB_WAIT
@@ -154,12 +154,17 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     )
 
 
-def for_account(args: argparse.Namespace, options: RunOptions) -> tuple[RunOptions,
-                                                                        dict[str, Any]]:
-    """The options and source settings of `--account`, or `options` as they are."""
-    if not args.account:
+def chosen_account(args: argparse.Namespace) -> Account | None:
+    """The account of `--account` (run and status only), or None."""
+    name = getattr(args, "account", None)
+    return account_named(name) if name else None
+
+
+def for_account(args: argparse.Namespace, options: RunOptions, account: Account | None
+                ) -> tuple[RunOptions, dict[str, Any]]:
+    """The options and source settings of `account`, or `options` as they are."""
+    if account is None:
         return options, {}
-    account = account_named(args.account)
     explicit_dataset = args.dataset != DEFAULT_DATASET
     aimed = account.options(options)
     if explicit_dataset:
@@ -191,8 +196,8 @@ def duration_argument(value: str) -> float:
     return float(hours * 3600 + minutes * 60 + seconds)
 
 
-def execute(args: argparse.Namespace) -> tuple[str, int]:
-    """The summary to print and the exit code of a run that loaded."""
+def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[str, int]:
+    """The summary to print and the exit code of a run (of `account`, if any) that loaded."""
     if args.command in duckdb_commands.COMMANDS:
         return duckdb_commands.execute(args), EXIT_OK
     if args.command == "dashboard":
@@ -201,10 +206,10 @@ def execute(args: argparse.Namespace) -> tuple[str, int]:
     context = run_context(args)
     if args.command == "demo":
         return run_demo(args, context), EXIT_OK
-    options, account = for_account(args, run_options(args))
+    options, settings = for_account(args, run_options(args), account)
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
-    result = run_pipeline(options, context=context, **account)
+    result = run_pipeline(options, context=context, **settings)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 
 
@@ -257,14 +262,16 @@ def interruptible() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_load_jobs(not args.debug)  # a retried job's traceback only with --debug
+    account: Account | None = None  # known before the run: its failure names its settings
     try:
         with interruptible():
-            output, code = execute(args)
+            account = chosen_account(args)
+            output, code = execute(args, account)
     except (Exception, KeyboardInterrupt) as error:
-        secrets = known_secrets()
+        secrets = known_secrets(account)
         if args.debug:
             print(redact(traceback.format_exc(), secrets), file=sys.stderr)
-        message, code = explain(error)
+        message, code = explain(error, account)
         print(f"liveagent-pipeline: {redact(message, secrets)}", file=sys.stderr)
         return code
     print(output)

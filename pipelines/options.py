@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines import read_copy
+
+if TYPE_CHECKING:  # accounts.py imports this module
+    from pipelines.accounts import Account
 
 DEFAULT_DUCKDB_PATH = "warehouse.duckdb"
 DEFAULT_DATASET = "liveagent"
@@ -54,6 +58,8 @@ class RunOptions:
     # DuckDB: load into a copy of the run's own and publish duckdb_path after every load
     # (read_copy.py); None reads destination.duckdb.read_copy, else yes
     read_copy: bool | None = None
+    # the configured account this run loads, if any: its failures name its own settings
+    account: Account | None = None
 
     @property
     def duckdb_file(self) -> Path:

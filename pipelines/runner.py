@@ -177,7 +177,7 @@ def run_pipeline(
             result = _run_locked(pipeline, options, started, context, copy, **source_options)
         except (Exception, KeyboardInterrupt) as error:
             if not isinstance(error, UsageError) and not empty_duckdb_file(options):
-                record_failure(pipeline, started_at, error, context, source_options)
+                record_failure(pipeline, started_at, error, context, source_options, options)
                 copy.changed()
             raise
         result.notices += notices
@@ -213,8 +213,9 @@ def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResu
 
 
 def record_failure(pipeline: dlt.Pipeline, started_at: datetime, error: BaseException,
-                   context: RunContext, source_options: dict[str, Any]) -> None:
-    detail = failure_line(error, source_options.get("api_key"))
+                   context: RunContext, source_options: dict[str, Any],
+                   options: RunOptions) -> None:
+    detail = failure_line(error, source_options.get("api_key"), options.account)
     run, _ = history.run_rows(
         _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), "failed",
         detail, {"requests": context.metrics.requests, "pipeline_name": pipeline.pipeline_name},

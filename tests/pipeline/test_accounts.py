@@ -3,11 +3,15 @@ dataset and DuckDB file, with its own pipeline, state and lock."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.dashboard import free_port
 from tests.support import ZONE, make_account
 from tests.warehouse import Warehouse
 
@@ -44,3 +48,97 @@ def test_two_accounts_load_side_by_side_from_one_config(
     out = {name: text for name, (text, _) in finished.items()}
     assert "dlt pipeline: liveagent_acme in " in out["acme"], out["acme"]
     assert "dlt pipeline: liveagent_globex_globex_help in " in out["globex"], out["globex"]
+
+
+def write_accounts(work: Path, config: str, secrets: str = "") -> None:
+    dlt_dir = work / ".dlt"
+    dlt_dir.mkdir(exist_ok=True)
+    (dlt_dir / "config.toml").write_text(config)
+    (dlt_dir / "secrets.toml").write_text(secrets)
+
+
+def run_account(work: Path, name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`liveagent-pipeline run --account name` in `work`, the test's environment and `env`."""
+    command = Path(sys.executable).with_name("liveagent-pipeline")
+    return subprocess.run(
+        [str(command), "run", "--account", name, "--progress-every", "0",
+         "--pipelines-dir", str(work / "pipelines"), "--resources", "tags", *args],
+        cwd=work, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+
+
+def error_line(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("liveagent-pipeline: "), result.stderr
+    assert "wrong-key" not in result.stderr + result.stdout
+    return lines[0]
+
+
+def test_an_account_setting_a_failing_value_is_told_to_change_its_own(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    """The shared settings (the test's environment) are right; the account's own are not."""
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    write_accounts(configured, f'[liveagent.accounts.globex]\nbase_url = "{fake.url}"\n'
+                   f'timezone = "{ZONE}"\n', '[liveagent.accounts.globex]\napi_key = "wrong-key"\n')
+    cases = [  # (an override in the environment, exit code, the reason, what to change)
+        ({}, 2, "LiveAgent rejected the API key (401",
+         "check liveagent.accounts.globex.api_key (LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY)"),
+        ({"LIVEAGENT__ACCOUNTS__GLOBEX__BASE_URL": unreachable}, 1, "could not be reached",
+         "check liveagent.accounts.globex.base_url and the network"),
+        ({"LIVEAGENT__ACCOUNTS__GLOBEX__TIMEZONE": "Mars/Olympus"}, 2,
+         "Unknown time zone 'Mars/Olympus'",
+         "in liveagent.accounts.globex.timezone (LIVEAGENT__ACCOUNTS__GLOBEX__TIMEZONE)"),
+    ]
+    for override, code, reason, change in cases:
+        line = error_line(run_account(configured, "globex", **override), code)
+        assert reason in line and change in line, line
+        assert "sources.liveagent" not in line and "SOURCES__" not in line, line
+
+
+def test_an_account_key_from_the_environment_is_named_so_and_an_inherited_one_is_shared(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    write_accounts(configured, f'[liveagent.accounts.acme]\nbase_url = "{fake.url}"\n\n'
+                   f'[liveagent.accounts.globex]\nbase_url = "{fake.url}"\n')
+    # globex's table has no key: its variable sets it; acme inherits the shared one
+    wrong = {"LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY": "wrong-key-1",
+             "SOURCES__LIVEAGENT__API_KEY": "wrong-key-2"}
+    line = error_line(run_account(configured, "globex", **wrong), 2)
+    assert "check liveagent.accounts.globex.api_key (LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY)" \
+        in line, line
+    line = error_line(run_account(configured, "acme", **wrong), 2)
+    assert "check sources.liveagent.api_key (SOURCES__LIVEAGENT__API_KEY)" in line, line
+    assert "liveagent.accounts" not in line.lower()
+
+
+def test_a_setting_set_nowhere_offers_the_accounts_key_and_the_shared_one(
+    configured: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_accounts(configured, f'[liveagent.accounts.globex]\ntimezone = "{ZONE}"\n')
+    monkeypatch.delenv("SOURCES__LIVEAGENT__BASE_URL")
+    line = error_line(run_account(configured, "globex"), 2)
+    assert "missing configuration: set liveagent.accounts.globex.base_url (env " \
+        "LIVEAGENT__ACCOUNTS__GLOBEX__BASE_URL) or sources.liveagent.base_url (env " \
+        "SOURCES__LIVEAGENT__BASE_URL)" in line, line
+
+
+def test_the_run_history_names_the_accounts_setting(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    write_accounts(configured, f'[liveagent.accounts.globex]\nbase_url = "{fake.url}"\n',
+                   f'[liveagent.accounts.globex]\napi_key = "{fake.api_key}"\n')
+    assert run_account(configured, "globex").returncode == 0  # a failed first run records none
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    lines = [error_line(run_account(configured, "globex", **{
+                 "LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY": "wrong-key-3"}), 2),
+             error_line(run_account(configured, "globex", **{
+                 "LIVEAGENT__ACCOUNTS__GLOBEX__BASE_URL": unreachable}), 1)]
+    history = Warehouse(str(configured / "liveagent_globex.duckdb"), "globex")
+    runs = history.rows("run_history", "outcome, detail", "ORDER BY started_at")
+    assert [run["outcome"] for run in runs] == ["loaded", "failed", "failed"]
+    key, url = (run["detail"] for run in runs[1:])
+    assert "rejected the API key" in key and "check liveagent.accounts.globex.api_key " \
+        "(LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY)" in key and "wrong-key" not in key
+    assert "could not be reached" in url and "check liveagent.accounts.globex.base_url" in url
+    assert [f"liveagent-pipeline: {detail}" for detail in (key, url)] == lines

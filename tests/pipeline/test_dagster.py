@@ -274,3 +274,25 @@ def test_configured_accounts_load_as_groups_without_the_demo_the_cli_or_the_fake
         "['liveagent_acme', 'liveagent_globex']", "[]",
         "['liveagent_acme_job', 'liveagent_globex_job']"]
     assert "acme-key" not in found.stdout + found.stderr
+
+
+def test_an_accounts_failure_names_the_setting_of_that_account(
+    configured: Path, fake: FakeLiveAgent, instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """acme's own key is wrong; globex inherits the shared key, which is wrong too."""
+    monkeypatch.setenv("SOURCES__LIVEAGENT__API_KEY", "wrong-key-2")
+    url = fake.url + "/api/"
+    defs = build_definitions([Account("acme", "acme", {"base_url": url, "api_key": "wrong-key-1"}),
+                              Account("globex", "globex", {"base_url": url})])
+    expected = {"acme": "check liveagent.accounts.acme.api_key "
+                        "(LIVEAGENT__ACCOUNTS__ACME__API_KEY)",
+                "globex": "check sources.liveagent.api_key (SOURCES__LIVEAGENT__API_KEY)"}
+    for name, change in expected.items():
+        config = {"pipelines_dir": str(configured / "pipelines")}
+        result = dg.materialize([defs.get_assets_def(key("tags", name))], instance=instance,
+                                selection=[key("tags", name)], raise_on_error=False,
+                                run_config={"ops": {f"liveagent_{name}": {"config": config}}})
+        (failure,) = result.get_step_failure_events()
+        description = failure.step_failure_data.user_failure_data.description
+        assert "rejected the API key" in description and change in description, description
+        assert "wrong-key" not in description

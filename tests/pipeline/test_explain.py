@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+from datetime import datetime, timezone
 from itertools import pairwise
 from types import SimpleNamespace
 
@@ -12,9 +13,11 @@ import pytest
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.accounts import Account
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, explain
 from pipelines.runner import LoadsCommitted
-from sources.liveagent.exceptions import UnavailableError
+from sources.liveagent.exceptions import ConfigurationError, UnavailableError
+from sources.liveagent.transforms import AccountTime
 
 
 def os_error(code: int, path: str | None = None) -> OSError:
@@ -109,3 +112,16 @@ def test_a_value_dlt_cannot_coerce_names_the_field() -> None:
     assert explain(chained(RuntimeError("resolving"), error)) == (
         "the configured value of request_max_attempts cannot be read as int: fix it in "
         ".dlt/config.toml, .dlt/secrets.toml or the environment", EXIT_USAGE)
+
+
+def test_an_accounts_run_is_told_its_own_name_of_each_setting_it_sets_only() -> None:
+    """The zone check's message names two settings: the account sets one, inherits the other."""
+    problem = AccountTime("Europe/Bratislava").zone_mismatch(
+        "2025-10-09 08:53:20", datetime(2025, 10, 9, 8, 53, 20, tzinfo=timezone.utc))
+    error = chained(RuntimeError("extract"), ConfigurationError(str(problem)))
+    globex = Account("globex", "globex", {"timezone": "Europe/Bratislava"})
+    message, code = explain(error, globex)
+    assert code == EXIT_USAGE
+    assert "but liveagent.accounts.globex.timezone is Europe/Bratislava" in message
+    assert "or set sources.liveagent.check_timezone = false" in message  # shared: inherited
+    assert explain(error) == (str(problem), EXIT_USAGE)  # no account: the shared names
