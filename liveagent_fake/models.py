@@ -565,6 +565,16 @@ class Account:
         with self.lock:
             self.find_company(company_id).name = name
 
+    def update_tag(self, tag_id: str, name: str | None = None, color: str | None = None,
+                   bg_color: str | None = None) -> None:
+        """PUT /tags/{id}: the given fields change. Conversations carrying the tag keep their
+        `tags` field (ids) and their `datechanged`."""
+        with self.lock:
+            tag = self.entities.tags[self.directory.find_tag(tag_id=tag_id)]
+            tag.name = tag.name if name is None else name
+            tag.color = tag.color if color is None else color
+            tag.bg_color = tag.bg_color if bg_color is None else bg_color
+
     # -- deletes (DELETE /tags, /customersgroups, /knowledgebase/entries) and removals ---------
     def delete_tag(self, tag_id: str) -> None:
         """The tag leaves GET /tags, GET /tags/{id} (404) and GET /conversations/{id}/tags.

@@ -266,6 +266,12 @@ def get_tag(account: Account, req: Request) -> dict:
             "bg_color": tag.bg_color}
 
 
+def put_tag(account: Account, req: Request) -> dict:
+    account.update_tag(req.args["tag"], *(p.optional(req.params, name)
+                                          for name in ("name", "color", "bg_color")))
+    return OK
+
+
 def list_customer_groups(account: Account, req: Request) -> dict:
     groups = account.directory.customer_groups()
     return {"groups": [{"id": g.id, "name": g.name} for g in groups]}

@@ -42,6 +42,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/suggestioncategories", r.list_suggestion_categories),
     ("GET", "/api/tags", r.list_tags),
     ("GET", "/api/tags/" + _ID.format("tag"), r.get_tag),
+    ("PUT", "/api/tags/" + _ID.format("tag"), r.put_tag),
     ("DELETE", "/api/tags/" + _ID.format("tag"), r.delete_tag),
 ]
 

@@ -49,6 +49,7 @@ from sources.liveagent import (
     CONVERSATION_FAMILY,
     INTERNAL_RESOURCES,
     SELECTED_WITH,
+    SNAPSHOT_TABLES,
     liveagent_source,
 )
 from sources.liveagent.backfill import Backfill
@@ -389,15 +390,25 @@ def coverage_of(pipeline: dlt.Pipeline) -> Coverage:
     return Coverage.of(source_state(pipeline))
 
 
+def _unchanged_headline(row_counts: dict[str, int]) -> str | None:
+    """What a run that wrote nothing but snapshot rows says instead of a count of rows loaded
+    (those rows say a run happened, not that the account changed); None for any other run."""
+    if set(row_counts) - set(SNAPSHOT_TABLES):
+        return None
+    appended = ", ".join(f"{rows} {table} snapshot rows" for table, rows in row_counts.items())
+    return "no new or changed rows since the last run" + \
+        (f" ({appended} appended)" if appended else "") + "; checked"
+
+
 def summary(options: RunOptions, result: RunResult) -> str:
+    unchanged = _unchanged_headline(result.row_counts)
     lines = [*result.notices,
-             f"liveagent-pipeline: loaded {sum(result.row_counts.values())} rows in "
-             f"{result.elapsed:.1f}s with {result.requests} API requests "
+             f"liveagent-pipeline: {unchanged or f'loaded {sum(result.row_counts.values())} rows'}"
+             f" in {result.elapsed:.1f}s with {result.requests} API requests "
              f"({result.rate_limit_wait:.1f}s of it held back by the rate limit)"]
     width = max((len(t) for t in result.row_counts), default=10)
-    lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
-    if not result.row_counts:
-        lines.append("  nothing new since the last run")
+    if unchanged is None:
+        lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
     if result.bad_answers:
         kinds = ", ".join(f"{n} x {kind}" for kind, n in sorted(result.bad_answers.items()))
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "

@@ -254,6 +254,21 @@ class Target:
             return duckdb_tables(Warehouse(self.location, self.dataset))
         return postgres_tables(self.location, self.dataset)
 
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """The rows of `sql` ({ds} is the dataset), times in UTC."""
+        sql = sql.replace("{ds}", self.dataset)
+        if self.destination == "duckdb":
+            with duckdb.connect(self.location, read_only=True) as db:
+                db.execute("SET TimeZone = 'UTC'")
+                result = db.execute(sql)
+                names = [d[0] for d in result.description]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        with psycopg2.connect(self.location) as connection, connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def other(self, name: str) -> Target:
         """A second target of the same kind, e.g. for a clean run to compare with."""
         if self.destination == "duckdb":

@@ -52,6 +52,7 @@ from .reading import Reading, table_variant
 from .rejections import rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
 from .settings import (
+    AGENT_ONLINE_STATUS,
     DEFAULT_CONVERSATIONS_PER_LOAD,
     DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
@@ -79,7 +80,11 @@ INTERNAL_RESOURCES = ("company_list", "company_fetches", "agent_list", "agent_fe
                       "kb_entry_deletions")
 # resources that load into a table of another and go wherever it goes
 SELECTED_WITH = {"kb_entries": ("kb_entry_deletions",)}
-__all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "SELECTED_WITH", "liveagent_source"]
+# tables that get a snapshot every run by design: their rows say a run happened, not that
+# something changed in the account
+SNAPSHOT_TABLES = (AGENT_ONLINE_STATUS.name,)
+__all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "SELECTED_WITH", "SNAPSHOT_TABLES",
+           "liveagent_source"]
 
 
 def _selected(resource: DltResource, selected: bool) -> DltResource:

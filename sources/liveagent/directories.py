@@ -1,9 +1,10 @@
 """Directory-like tables: companies, agents (and their online status), tags, customer groups,
 suggestion categories, knowledge bases and their entries.
 
-Lists without a change filter are read whole each run; company and agent details only for
-rows new or changed in the list (`details.py`). A bad row, or a detail request that kept
-failing, costs that row (see rejections.py).
+Lists without a change filter are read whole each run, and only their rows new or changed
+since the last load are written; company and agent details are read only for those rows
+(`details.py`). A bad row, or a detail request that kept failing, costs that row (see
+rejections.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import dlt
 
-from .details import select_for_details
+from .details import new_or_changed, select_for_details
 from .exceptions import AnswerError, BadRowError
 from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
@@ -164,8 +165,8 @@ def agent_online_status(listed: Any, snapshot_at: datetime) -> Iterator[list[Row
 
 # -- full lists ------------------------------------------------------------------------------
 def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
-    """A list read in full: its rows, its rejections settled as one unit, and the deletion of
-    the rows it no longer has."""
+    """A list read in full: its rows new or changed since the last load, its rejections
+    settled as one unit, and the deletion of the rows it no longer has."""
     rows, rejected = convert_each(raw if isinstance(raw, list) else [raw], table, reading.time,
                                   reading.contracts.check(table))
     settled = reading.rejections().settle(unit(table.name), rejected)
@@ -173,7 +174,10 @@ def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
         yield for_table(settled)
     key = table.primary_key[0]
     listed = {str(row[key]) for row in rows} | {found.key for found in rejected if found.key}
-    yield rows + reading.deletions.rows(table, key, reading.deletions.gone(table, key, listed))
+    gone = reading.deletions.gone(table, key, listed)
+    # an empty list too: it creates the table on a first load and costs dlt nothing later
+    yield new_or_changed(rows, dlt.current.resource_state(), key) + \
+        reading.deletions.rows(table, key, gone)
 
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import dlt
 
+from .details import digest
 from .settings import Table
 from .transforms import column_hints
 
@@ -95,8 +97,19 @@ def label_of(table: str, column: str, code: str) -> str | None:
                 None)
 
 
-@dlt.resource(name=LABELS_TABLE.name, write_disposition="replace",
+LOADED_SET = "loaded_set"  # resource state: the digest of the labels last loaded
+
+
+# declared merge: dlt truncates a `replace` table whose resource yields nothing
+@dlt.resource(name=LABELS_TABLE.name, write_disposition="merge",
               primary_key=LABELS_TABLE.primary_key, columns=column_hints(LABELS_TABLE))
-def labels() -> Iterator[list[dict[str, str]]]:
-    """The lookup table, replaced whole on every run: no request."""
-    yield [asdict(found) for found in LABELS]
+def labels() -> Iterator[Any]:
+    """The lookup table (no request), replaced whole when the labels differ from those last
+    loaded (the state commits with the load); otherwise nothing is written."""
+    rows = [asdict(found) for found in LABELS]
+    state = dlt.current.resource_state()
+    loaded_set = digest({"labels": rows})
+    if state.get(LOADED_SET) == loaded_set:
+        return
+    state[LOADED_SET] = loaded_set
+    yield dlt.mark.with_hints(rows, dlt.mark.make_hints(write_disposition="replace"))

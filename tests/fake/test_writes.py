@@ -85,6 +85,22 @@ def test_tags_assign_and_unassign_by_id_or_name(api: Api, account) -> None:
     assert_error(api.call("POST", f"/api/conversations/{ref}/tags", id="nope"), 404)
 
 
+def test_a_tag_changed_by_put_is_listed_changed_and_its_conversations_are_not(
+    api: Api, account
+) -> None:
+    tag = api.get("/api/tags")["tags"][4]
+    tagged = next(i for i in range(59) if 4 in account.record(i).tags)
+    before = row(api, account.conversation_id(tagged))
+    account.clock.advance(60)
+    response = api.call("PUT", f"/api/tags/{tag['id']}", name="Renamed", bg_color="00FF00")
+    assert response.json() == {"response": OK}
+    assert api.get("/api/tags")["tags"][4] == {"id": tag["id"], "name": "Renamed"}
+    detail = api.get(f"/api/tags/{tag['id']}")
+    assert (detail["name"], detail["bg_color"]) == ("Renamed", "00FF00")
+    assert row(api, account.conversation_id(tagged)) == before
+    assert_error(api.call("PUT", "/api/tags/nope", name="x"), 404)
+
+
 def test_python_api_creates_and_changes_conversations(api: Api, account) -> None:
     account.clock.advance(60)
     new = account.create_conversation("Printer on fire", "Help!", channel="M")

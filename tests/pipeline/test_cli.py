@@ -139,13 +139,14 @@ def test_loaded_packages_are_kept_only_as_many_as_asked(
     def packages() -> list[Path]:
         return [p for p in loaded.glob("*/load/loaded/*") if p.is_dir()]
 
+    snapshot = ("--resources", "agent_online_status")  # appended every run: a package each
     for _ in range(5):
         account.clock.advance(60)
-        assert run_cli("--resources", "tags") == 0
+        assert run_cli(*snapshot) == 0
     assert len(packages()) == 3  # the default
-    assert run_cli("--resources", "tags", "--keep-load-packages", "0") == 0
+    assert run_cli(*snapshot, "--keep-load-packages", "0") == 0
     assert packages() == []
-    assert run_cli("--resources", "tags") == 0 and len(packages()) == 1
+    assert run_cli(*snapshot) == 0 and len(packages()) == 1
 
 
 def test_the_cli_loads_the_fake_only_for_the_demo() -> None:

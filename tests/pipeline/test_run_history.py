@@ -33,7 +33,8 @@ def test_every_run_is_recorded_and_the_view_says_when_each_table_changed(
     assert fresh["conversations"]["last_written_at"] == last_run  # one changed
     assert fresh["kb_entries"]["data_as_of"] == last_run  # current as of the last run...
     assert fresh["kb_entries"]["last_written_at"] == first_run  # ...nothing new since
-    assert fresh["tags"]["last_written_at"] == last_run  # read whole: written every run
+    assert fresh["tags"]["data_as_of"] == last_run  # read whole every run...
+    assert fresh["tags"]["last_written_at"] == first_run  # ...written when something changed
     per_table = warehouse.rows("run_history_tables", "table_name, rows_written",
                                "WHERE rows_written > 0")
     assert {"conversations", "messages", "tags"} <= {row["table_name"] for row in per_table}

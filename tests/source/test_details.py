@@ -1,10 +1,11 @@
-"""Which listed companies or agents get a details request."""
+"""Which list rows are new or changed, and which listed companies or agents get a details
+request."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sources.liveagent.details import REFRESHED, select_for_details
+from sources.liveagent.details import REFRESHED, new_or_changed, select_for_details
 
 DAY = date(2025, 3, 10)
 
@@ -32,3 +33,14 @@ def test_ignored_fields_do_not_count_as_changes() -> None:
     select_for_details([{"id": "a", "onlineStatus": "T"}], state, "id", DAY, 7, ("onlineStatus",))
     assert select_for_details([{"id": "a", "onlineStatus": "F"}], state, "id", DAY, 7,
                               ("onlineStatus",)) == []
+
+
+def test_only_new_or_changed_rows_and_a_row_that_comes_back_is_new() -> None:
+    state: dict = {}
+    listed = [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]
+    assert new_or_changed(listed, state, "id") == listed
+    assert new_or_changed(listed, state, "id") == []
+    renamed = [{"id": "a", "name": "A2"}, {"id": "b", "name": "B"}]
+    assert new_or_changed(renamed, state, "id") == [renamed[0]]
+    assert new_or_changed(renamed[1:], state, "id") == []  # a left the list...
+    assert new_or_changed(renamed, state, "id") == [renamed[0]]  # ...and came back
