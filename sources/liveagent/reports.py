@@ -25,6 +25,7 @@ import dlt
 from dlt.extract import DltResource
 
 from .backfill import Backfill
+from .details import digest
 from .exceptions import ConfigurationError
 from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading
@@ -146,14 +147,40 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
         if end is None and not plan.history_only:
             state[STATE_KEY] = (today - timedelta(days=1)).isoformat()
             state[LOOKBACK_KEY] = today.isoformat()
+        read_again = ReadAgain(state, today - timedelta(days=plan.lookback_days + 1)) \
+            if end is None else None
         for day in chosen:
             rows, rejected = fetch_day(reading, report, day, plan.group_by)
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)
             if settled:
                 yield for_table(settled)
-            yield rows
+            if read_again is None or read_again.changed(day, rows):
+                yield rows
 
     return report_windows()
+
+
+class ReadAgain:
+    """The days a report reads again (today, the lookback) are written only when their rows
+    differ from those last loaded: a digest per day in the resource state, kept for the days
+    from `oldest` on (older ones are not read again), committed with the load."""
+
+    KEY = "day_digests"
+
+    def __init__(self, state: dict[str, Any], oldest: date) -> None:
+        self.oldest = oldest
+        self.digests: dict[str, str] = {day: found for day, found in state.get(self.KEY, {})
+                                        .items() if date.fromisoformat(day) >= oldest}
+        state[self.KEY] = self.digests
+
+    def changed(self, day: date, rows: list[Row]) -> bool:
+        if day < self.oldest:
+            return True  # a history day, read once
+        found = digest({"rows": rows})
+        if self.digests.get(day.isoformat()) == found:
+            return False
+        self.digests[day.isoformat()] = found
+        return True
 
 
 def report_floor(start: date | None, today: date) -> date:

@@ -76,6 +76,12 @@ def test_rerunning_days_never_doubles_a_total(
         {TODAY.isoformat()}
     assert {t: totals(warehouse, t, ("answers", "created_tickets")) for t in tables} == before
     assert {t: warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{t}") for t in counts} == counts
+    # today's rows, read again unchanged, are not written again (nor counted as written)
+    written = warehouse.rows("run_history_tables", "table_name, rows_written",
+                             "WHERE run_id = (SELECT max_by(run_id, started_at) FROM "
+                             "{ds}.run_history) AND table_name LIKE 'report_%'".replace(
+                                 "{ds}", warehouse.dataset))
+    assert len(written) == 9 and all(row["rows_written"] == 0 for row in written), written
 
     account.clock.advance(86400)  # the next day's first run re-reads the lookback days too
     fake.log.clear()
