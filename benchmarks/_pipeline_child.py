@@ -71,7 +71,9 @@ def run_liveagent(spec: dict[str, Any]) -> dict[str, Any]:
     result = runner.run_pipeline(options, **spec["source"])
     return {"row_counts": result.row_counts, "requests": result.requests,
             "rate_limit_wait": round(result.rate_limit_wait, 2),
-            "elapsed": round(result.elapsed, 3), "notices": result.notices}
+            "elapsed": round(result.elapsed, 3), "notices": result.notices,
+            "publications": [{"bytes": p.bytes, "seconds": round(p.seconds, 3)}
+                             for p in result.publications]}
 
 
 def rest_api_config(base_url: str, api_key: str) -> dict[str, Any]:

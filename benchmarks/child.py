@@ -24,7 +24,7 @@ def pipeline_spec(
     resources: list[str] | None = None, start_date: str | None = None,
     loader_file_format: str | None = None, reconcile: bool = False,
     max_duration: float | None = None, duckdb_storage_version: str | None = None,
-    **source: Any,
+    read_copy: bool | None = None, **source: Any,
 ) -> dict[str, Any]:
     """A run of our source into `workdir/<name>_data.duckdb` (or a Postgres schema `name`)
     with its own pipelines directory, so no two runs share state unless they share
@@ -35,7 +35,7 @@ def pipeline_spec(
         "resources": resources or [], "start_date": start_date,
         "pipelines_dir": str(workdir / "pipelines"), "reconcile": reconcile,
         "max_duration": max_duration,
-        "duckdb_storage_version": duckdb_storage_version,
+        "duckdb_storage_version": duckdb_storage_version, "read_copy": read_copy,
     }
     return {
         "mode": "liveagent", "options": options, "loader_file_format": loader_file_format,

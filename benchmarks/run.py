@@ -29,6 +29,7 @@ from .scenarios import (
     efficiency,
     freshness,
     nothing_changed,
+    readers,
     reconciliation,
     saturation,
     storage,
@@ -43,6 +44,7 @@ SCENARIOS: dict[str, Scenario] = {
     "nothing_changed": nothing_changed.run,
     "reconciliation": reconciliation.run,
     "freshness": freshness.run,
+    "readers": readers.run,
     "storage": storage.run,
     "throughput": throughput.run,  # the long one last
 }
