@@ -118,10 +118,28 @@ def test_materializing_every_table_reports_what_the_warehouse_holds(
         assert metadata["data"] == warehouse.path and metadata["rejected_rows"] == 0
     written = {table: m["rows_written"] for table, m in loaded.items()}
     assert loaded["tags"]["run_rows_written"] == sum(written.values())
+    assert loaded["tags"]["backfill_complete"] is True
+    assert loaded["tags"]["history_conversations_left"] == 0
+    assert loaded["tags"]["backfill"].startswith("backfill complete: ")
     in_duckdb = {column: kind for (table, column), kind in warehouse.column_types().items()
                  if table == "messages"}
     columns = {c.name: c.type for c in loaded["messages"]["dagster/column_schema"].columns}
     assert set(columns) == set(in_duckdb)  # the dlt schema's columns, as loaded
+
+
+def test_history_not_yet_counted_is_not_a_number(
+    materialize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A time-boxed first run leaves history it has not counted yet: the metadata says so and
+    carries no count (not 0)."""
+    monkeypatch.setenv("SOURCES__LIVEAGENT__PRIORITY_DAYS", "7")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1200")  # 1 s: 20 requests
+    result = materialize("conversations", max_duration_seconds=1)
+    assert result.success
+    metadata = materialized(result)["conversations"]
+    assert metadata["backfill_complete"] is False
+    assert "history_conversations_left" not in metadata
+    assert "not yet counted" in metadata["backfill"]
 
 
 def test_rows_kept_out_and_bad_answers_show_on_their_table(
