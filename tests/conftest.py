@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.postgres_server import (
     postgres_server,
 )
 from tests.support import Api
-from tests.warehouse import drop_postgres_schemas
+from tests.warehouse import Target, drop_postgres_schemas
 
 # dlt's anonymous usage telemetry would try the network from every test run
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -69,3 +70,12 @@ def postgres_schema(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Itera
     name = f"t_{uuid.uuid4().hex[:10]}"
     yield name
     drop_postgres_schemas(postgres_dsn, name)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request: pytest.FixtureRequest, configured: Path) -> Target:
+    """Where a CLI test loads, once per destination (`configured`: each package's own)."""
+    if request.param == "duckdb":
+        return Target("duckdb", str(configured / "warehouse.duckdb"))
+    return Target("postgres", request.getfixturevalue("postgres_dsn"),
+                  request.getfixturevalue("postgres_schema"))

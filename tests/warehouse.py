@@ -226,6 +226,21 @@ def postgres_scalar(dsn: str, sql: str) -> Any:
         return cursor.fetchone()[0]
 
 
+def query_rows(destination: str, location: str, sql: str) -> list[dict[str, Any]]:
+    """The rows of `sql` on a DuckDB file (read-only) or a Postgres DSN, times in UTC."""
+    if destination == "duckdb":
+        with duckdb.connect(location, read_only=True) as db:
+            db.execute("SET TimeZone = 'UTC'")
+            result = db.execute(sql)
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    with psycopg2.connect(location) as connection, connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def drop_postgres_schemas(dsn: str, prefix: str) -> None:
     """Drops every schema whose name starts with `prefix` (a test's datasets and their staging)."""
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
@@ -256,18 +271,7 @@ class Target:
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """The rows of `sql` ({ds} is the dataset), times in UTC."""
-        sql = sql.replace("{ds}", self.dataset)
-        if self.destination == "duckdb":
-            with duckdb.connect(self.location, read_only=True) as db:
-                db.execute("SET TimeZone = 'UTC'")
-                result = db.execute(sql)
-                names = [d[0] for d in result.description]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-        with psycopg2.connect(self.location) as connection, connection.cursor() as cursor:
-            cursor.execute("SET TIME ZONE 'UTC'")
-            cursor.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return query_rows(self.destination, self.location, sql.replace("{ds}", self.dataset))
 
     def other(self, name: str) -> Target:
         """A second target of the same kind, e.g. for a clean run to compare with."""

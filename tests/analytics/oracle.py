@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import psycopg2
-import psycopg2.extras
+
+from tests.warehouse import query_rows
 
 Rows = list[dict[str, Any]]
 OPEN_EXCEPT = ("R", "L", "X", "B")  # every other status is open
@@ -29,19 +30,8 @@ class Target:
     locate: str  # the DuckDB file or the Postgres DSN
 
     def sql(self, query: str) -> Rows:
-        query = query.format(ds=self.dataset, stg=f"{self.dataset}_stg",
-                             marts=f"{self.dataset}_analytics")
-        if self.destination == "duckdb":
-            with duckdb.connect(self.locate, read_only=True) as db:
-                db.execute("SET TimeZone = 'UTC'")
-                result = db.execute(query)
-                names = [d[0] for d in result.description]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-        with psycopg2.connect(self.locate) as connection, \
-                connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
-            cursor.execute("SET TIME ZONE 'UTC'")
-            cursor.execute(query)
-            return [dict(row) for row in cursor.fetchall()]
+        return query_rows(self.destination, self.locate, query.format(
+            ds=self.dataset, stg=f"{self.dataset}_stg", marts=f"{self.dataset}_analytics"))
 
     def execute(self, statement: str) -> None:
         statement = statement.format(ds=self.dataset)

@@ -36,14 +36,6 @@ NOT_REPORTS = ("--resources", ",".join((*WHOLE, "conversations", "conversation_d
                                         AGENT_ONLINE_STATUS.name)))
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request: pytest.FixtureRequest, configured: Path) -> Target:
-    if request.param == "duckdb":
-        return Target("duckdb", str(configured / "warehouse.duckdb"))
-    return Target("postgres", request.getfixturevalue("postgres_dsn"),
-                  request.getfixturevalue("postgres_schema"))
-
-
 @pytest.fixture
 def duckdb_target(configured: Path) -> Target:
     return Target("duckdb", str(configured / "warehouse.duckdb"))

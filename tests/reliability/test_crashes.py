@@ -60,14 +60,6 @@ def assert_no_duplicates(warehouse: Warehouse) -> None:
         assert total == distinct > 0, table
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request: pytest.FixtureRequest, configured: Path) -> Target:
-    if request.param == "duckdb":
-        return Target("duckdb", str(configured / "warehouse.duckdb"))
-    return Target("postgres", request.getfixturevalue("postgres_dsn"),
-                  request.getfixturevalue("postgres_schema"))
-
-
 @pytest.mark.parametrize("point, count", [("extract", 60), ("normalize", 1), ("load", 5)])
 def test_killed_run_then_rerun_is_exact(
     run_cli, fake: FakeLiveAgent, api: Api, target: Target, configured: Path,
