@@ -13,7 +13,7 @@ from dlt.common.runtime.collector_base import Collector
 
 from sources.liveagent.client import RequestMetrics
 
-_STEP_COUNTERS = {"normalize": "Items", "load": "Jobs"}  # what dlt counts in later steps
+JOBS = "Jobs"  # dlt's load step counts its jobs under this name
 
 
 class Progress(Collector):
@@ -46,6 +46,9 @@ class Progress(Collector):
             self._counts[name] = self._counts.get(name, 0) + inc
             if total is not None:
                 self._totals[name] = total
+            if inc_total:  # dlt 1.31 adds a package's merge jobs as its tables complete
+                # (Load.create_followup_jobs, load.py:465): 24 jobs grew to 46 (22 merges)
+                self._totals[name] = self._totals.get(name, 0) + inc_total
 
     def _start(self, step: str) -> None:
         self._counts, self._totals = {}, {}
@@ -80,13 +83,10 @@ class Progress(Collector):
         with self._lock:
             counts, totals = dict(self._counts), dict(self._totals)
         head = f"{step} {'done in' if final else 'running'} {_clock(elapsed)}"
+        if step == "load" and counts.get(JOBS):
+            return f"{head} · {_jobs(counts[JOBS], totals.get(JOBS, 0), final)}"
         if step != "extract":
-            name = _STEP_COUNTERS.get(step)
-            done, total = counts.get(name or "", 0), totals.get(name or "")
-            if not name or not done:
-                return head
-            of = f"/{total:,}" if total else ""
-            return f"{head} · {done:,}{of} {name.lower()}{_eta(done, total, elapsed, final)}"
+            return head
         requests = self.metrics.requests - self._requests_at_start
         if not counts and not requests:
             return None
@@ -112,6 +112,12 @@ def _clock(seconds: float) -> str:
     hours, minute = divmod(minutes, 60)
     return f"{hours}h{minute:02d}m" if hours else f"{minute}m{second:02d}s" if minute \
         else f"{second}s"
+
+
+def _jobs(done: int, total: int, final: bool) -> str:
+    """'46/46 jobs' at the end of a load; while it runs, the total is what dlt knows so far
+    (merge jobs join it as tables complete), so no share or ETA is made of it."""
+    return f"{done:,}/{total:,} jobs{'' if final else ' so far'}"
 
 
 def _eta(done: int, total: int | None, elapsed: float, final: bool) -> str:
