@@ -114,12 +114,21 @@ class RequestMetrics:
         self._lock = threading.Lock()
         self.requests = 0
         self.by_kind: Counter[str] = Counter()
-        self.waited = 0.0
+        self._waited = 0.0
         self.bad_answers: Counter[str] = Counter()
         # rows extracted only to delete (hard-delete markers), by table: not rows of the table
         self.delete_markers: Counter[str] = Counter()
         self._waiting = 0
         self._waiting_since = 0.0
+
+    @property
+    def waited(self) -> float:
+        """Seconds during which at least one request was held back, the wait under way
+        included: threads waiting in turn at the limit keep one wait going for the whole
+        run, and the progress line reads this in the middle of it."""
+        with self._lock:
+            ongoing = time.monotonic() - self._waiting_since if self._waiting else 0.0
+            return self._waited + ongoing
 
     def start_waiting(self) -> None:
         with self._lock:
@@ -132,7 +141,7 @@ class RequestMetrics:
         with self._lock:
             self._waiting -= 1
             if self._waiting == 0:
-                self.waited += time.monotonic() - self._waiting_since
+                self._waited += time.monotonic() - self._waiting_since
             self.requests += 1
             self.by_kind[kind] += 1
 

@@ -192,6 +192,21 @@ def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
     assert client.metrics.requests == 6 and client.metrics.waited >= 1.5  # 5 and the probe
 
 
+def test_the_time_held_back_so_far_counts_the_wait_under_way(fake: FakeLiveAgent) -> None:
+    """Threads waiting in turn at the limit make one wait that lasts until the last of them
+    goes out; read in the middle of it (as the progress line does), it has been going on."""
+    client = client_for(fake, rpm=60)  # one a second
+    time.sleep(1)  # let the probe's second pass
+    with ThreadPoolExecutor(4) as pool:
+        started = time.monotonic()
+        waits = [pool.submit(client.get, "tags") for _ in range(4)]
+        time.sleep(2.5)
+        held, elapsed = client.metrics.waited, time.monotonic() - started
+        for wait in waits:
+            wait.result()
+    assert elapsed - 0.5 <= held <= elapsed
+
+
 def test_rate_limit_stays_inside_a_strict_server_bucket(fake: FakeLiveAgent) -> None:
     """Sixteen threads at the client's limit never trip a server bucket of the same rate
     whose burst is only one second's worth."""
