@@ -18,6 +18,7 @@ from .client import LiveAgentClient, RequestMetrics
 from .conversations import (
     CONVERSATION_FAMILY,
     ConversationPlan,
+    announce_reads,
     conversation_detail_fetches,
     conversation_detail_rows,
     conversation_messages,
@@ -162,7 +163,8 @@ def liveagent_source(
                             requests_per_row=2 if conversation_details else 1,
                             time_budget=time_budget,
                             requests_per_second=requests_per_minute / 60)
-    changed = conversations(reading, plan)
+    changed = conversations(reading, plan).add_map(
+        announce_reads(client.metrics, conversation_details))
     fetched = changed | conversation_messages(reading)
     listed_agents = agent_list(reading)
     report_start = time.to_local_date(start) if start else None

@@ -90,6 +90,7 @@ def report_resource(
                 chosen += history_days(state, lower)
             state[STATE_KEY] = (today - timedelta(days=1)).isoformat()
             state[LOOKBACK_KEY] = today.isoformat()
+        reading.client.metrics.plan("reports", len(chosen))  # a request a day at least
         for day in chosen:
             rows, rejected = fetch_day(reading, report, day, group_by)
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)

@@ -11,7 +11,7 @@ import pytest
 from liveagent_fake.models import Account
 from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
-from sources.liveagent.client import LiveAgentClient, api_url
+from sources.liveagent.client import LiveAgentClient, api_url, request_kind
 from sources.liveagent.deletions import Deletions
 from sources.liveagent.exceptions import (
     AuthenticationError,
@@ -179,6 +179,16 @@ class TestErrors:
         with pytest.raises(RequestError, match=r"an HTML page, not JSON.*base_url"):
             LiveAgentClient(fake.url, fake.api_key, 100_000, 5, 3, 4).get("tags")
         assert fake.log.total == 2  # the probe's two attempts
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("/api/conversations?apikey=k&limit=1000", "listing"), ("/api/conversations", "listing"),
+    ("/api/conversations/ab12?apikey=k", "details"), ("/api/conversations/ab12", "details"),
+    ("/api/conversations/ab12/messages?apikey=k", "messages"),
+    ("/api/reports/agents?apikey=k", "reports"), ("/api/companies/c1?apikey=k", "other")])
+def test_request_kinds(path: str, kind: str) -> None:
+    """The kinds the source plans requests by (RequestMetrics.plan)."""
+    assert request_kind(path) == kind
 
 
 def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
