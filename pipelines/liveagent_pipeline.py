@@ -239,9 +239,19 @@ def unjoined_threads(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("Shutdown of dlt thread pool")
 
 
+# dlt's own Ctrl-C handling in normalize and load (dlt/common/runtime/signals.py), off while
+# the CLI handles it: it writes "CTRL-C received..." to a terminal (`_signal_receiver`), logs
+# "Exiting runner due to signal 2" at WARNING when it stops (runners/pool_runner.py:275), and
+# forgets a signal that came in a step's last pass (`_clear_signals`): measured, a Ctrl-C at the
+# end of a backfill chunk's normalize let the run load every other chunk and exit 0. dlt's jobs
+# are safe to stop anywhere (they resume after a SIGKILL, tests/reliability/test_crashes.py)
+NO_DLT_SIGNALS = {"runtime.intercept_signals": False}
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt as usual and quiets dlt's thread-pool complaint."""
+    """Ctrl-C raises KeyboardInterrupt wherever the run is (dlt's handling is off, see
+    NO_DLT_SIGNALS) and quiets dlt's thread-pool complaint."""
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if dlt_logger.LOGGER is not None:
             dlt_logger.LOGGER.addFilter(unjoined_threads)
@@ -252,7 +262,8 @@ def interruptible() -> Iterator[None]:
         return
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        yield
+        with dlt.config.values(NO_DLT_SIGNALS):
+            yield
     finally:
         signal.signal(signal.SIGINT, previous)
         if dlt_logger.LOGGER is not None:

@@ -18,6 +18,7 @@ from .client import LiveAgentClient, RequestMetrics
 from .conversations import (
     CONVERSATION_FAMILY,
     ConversationPlan,
+    announce_reads,
     conversation_detail_fetches,
     conversation_detail_rows,
     conversation_messages,
@@ -176,7 +177,8 @@ def liveagent_source(
                             time_budget=time_budget,
                             requests_per_second=requests_per_minute / 60,
                             reserved_requests=len(REPORTS) * (report_days + 1))
-    changed = conversations(reading, plan)
+    changed = conversations(reading, plan).add_map(
+        announce_reads(client.metrics, conversation_details))
     fetched = changed | conversation_messages(reading)
     listed_agents = agent_list(reading)
     resources = [

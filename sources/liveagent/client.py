@@ -108,18 +108,31 @@ class RequestMetrics:
     """HTTP attempts made (in all and by kind), the wall time during which the rate limiter
     held back at least one of them (`waited`: with 16 threads waiting at once, a second of
     waiting is one second, not sixteen), and bad answers by kind (each retried while attempts
-    were left), across threads."""
+    were left), across threads. Also the plan: requests the source knows are to come (`due`),
+    whether the conversation listing that adds to it has finished, and the limiter's rate."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = 0
         self.by_kind: Counter[str] = Counter()
-        self.waited = 0.0
+        self._waited = 0.0
+        self._due: Counter[str] = Counter()  # planned and not made yet, by kind
+        self.listings_done = 0  # conversation listings finished: their requests are all planned
+        self.per_minute: float | None = None  # the limiter's rate, set by the client
         self.bad_answers: Counter[str] = Counter()
         # rows extracted only to delete (hard-delete markers), by table: not rows of the table
         self.delete_markers: Counter[str] = Counter()
         self._waiting = 0
         self._waiting_since = 0.0
+
+    @property
+    def waited(self) -> float:
+        """Seconds during which at least one request was held back, the wait under way
+        included: threads waiting in turn at the limit keep one wait going for the whole
+        run, and the progress line reads this in the middle of it."""
+        with self._lock:
+            ongoing = time.monotonic() - self._waiting_since if self._waiting else 0.0
+            return self._waited + ongoing
 
     def start_waiting(self) -> None:
         with self._lock:
@@ -132,9 +145,26 @@ class RequestMetrics:
         with self._lock:
             self._waiting -= 1
             if self._waiting == 0:
-                self.waited += time.monotonic() - self._waiting_since
+                self._waited += time.monotonic() - self._waiting_since
             self.requests += 1
             self.by_kind[kind] += 1
+            if self._due[kind] > 0:
+                self._due[kind] -= 1
+
+    def plan(self, kind: str, count: int) -> None:
+        """`count` requests of `kind` are to come, announced before any of them goes out."""
+        with self._lock:
+            self._due[kind] += count
+
+    @property
+    def due(self) -> int:
+        """Requests planned and not made yet (a retried one counts each attempt as made)."""
+        with self._lock:
+            return sum(self._due.values())
+
+    def finish_listing(self) -> None:
+        with self._lock:
+            self.listings_done += 1
 
     def add_delete_markers(self, table: str, count: int) -> None:
         if count:
@@ -173,6 +203,7 @@ class RateLimitedAdapter(HTTPAdapter):
 
 _KINDS = ((re.compile(r"/conversations/[^/?]+/messages"), "messages"),
           (re.compile(r"/conversations\?|/conversations$"), "listing"),
+          (re.compile(r"/conversations/[^/?]+(?:\?|$)"), "details"),
           (re.compile(r"/reports/"), "reports"))
 
 
@@ -258,6 +289,7 @@ class LiveAgentClient:
                           buffer_ms=LIMITER_BUFFER_MS)
         # the run's counters when it passes them (a run makes a client per load), else its own
         self._adapter = RateLimitedAdapter(limiter, max_connections, metrics or RequestMetrics())
+        self.metrics.per_minute = per_minute  # what bounds the time the plan takes
         self._rest = self._rest_client(request_timeout, max_attempts)
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)
         self._probe_lock = threading.Lock()

@@ -17,6 +17,7 @@ import dlt
 from dlt.extract import DltResource
 
 from .backfill import Backfill
+from .client import RequestMetrics
 from .exceptions import AnswerError
 from .paginators import CursorPaginator
 from .reading import (
@@ -81,6 +82,7 @@ def conversations(reading: Reading, plan: ConversationPlan) -> Iterator[Any]:
     where each following load ends (`catch_up`), so those loads list only their own rows."""
     if plan.end is not None:  # a bounded re-read keeps no state
         yield from read_range(reading, plan.start, plan.end)
+        reading.client.metrics.finish_listing()
         return
     state = dlt.current.source_state()
     backfill = Backfill.of(state)
@@ -96,6 +98,7 @@ def conversations(reading: Reading, plan: ConversationPlan) -> Iterator[Any]:
         if budget > 0:
             yield from History(reading, backfill, plan, skip=incremental.ids).read(budget)
     backfill.save(state)
+    reading.client.metrics.finish_listing()
 
 
 def begin(backfill: Backfill, plan: ConversationPlan, snapshot: datetime | None,
@@ -352,3 +355,17 @@ def conversation_reconciliation_resource(reading: Reading, every_days: int, now:
     details = merge_hints(CONVERSATION_DETAILS)
     details.pop("name")
     return table_variant(resource, details)
+
+
+def announce_reads(metrics: RequestMetrics, details: bool) -> Callable[[Row], Row]:
+    """A map step of `conversations` (dlt maps each row of a page): each conversation it
+    yields is planned as the requests read for it later (messages, and details when on),
+    before the transformers make any of them (RequestMetrics.plan; the progress line's ETA)."""
+    def announce(row: Row) -> Row:
+        if not is_rejections([row]):
+            metrics.plan("messages", 1)
+            if details:
+                metrics.plan("details", 1)
+        return row
+
+    return announce

@@ -149,6 +149,7 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
             state[LOOKBACK_KEY] = today.isoformat()
         read_again = ReadAgain(state, today - timedelta(days=plan.lookback_days + 1)) \
             if end is None else None
+        reading.client.metrics.plan("reports", len(chosen))  # a request a day at least
         for day in chosen:
             rows, rejected = fetch_day(reading, report, day, plan.group_by)
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)

@@ -1,5 +1,6 @@
 """Runs `liveagent-pipeline` and kills its own process with SIGKILL at a chosen point, the way
-an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N -- ARGS...
+an OOM killer or a pulled plug would: python -m tests.reliability.killer POINT N [INT] -- ARGS...
+With INT it sends SIGINT once instead, as Ctrl-C at a terminal would.
 
 POINT is extract (after N API requests of the run), normalize (after N normalized packages
 were written, before they are committed), load (after N load jobs ran and were recorded as
@@ -30,7 +31,7 @@ from sources.liveagent.client import LiveAgentClient
 conversation_family = importlib.import_module("sources.liveagent.conversations")
 
 
-def kill_after(owner: Any, name: str, count: int) -> None:
+def kill_after(owner: Any, name: str, count: int, signum: int = signal.SIGKILL) -> None:
     original = getattr(owner, name)
     calls = 0
     lock = threading.Lock()
@@ -40,8 +41,8 @@ def kill_after(owner: Any, name: str, count: int) -> None:
         result = original(*args, **kwargs)
         with lock:
             calls += 1
-            if calls >= count:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if calls == count:  # once: a second SIGINT would be a second Ctrl-C
+                os.kill(os.getpid(), signum)
         return result
 
     setattr(owner, name, wrapper)
@@ -63,10 +64,11 @@ def kill_in(seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    point, count, separator, *cli_args = sys.argv[1:]
-    assert separator == "--"
+    point, count, *options = sys.argv[1:sys.argv.index("--")]
+    cli_args = sys.argv[sys.argv.index("--") + 1:]
     if point == "seconds":
         kill_in(float(count))
     else:
-        kill_after(*POINTS[point], int(count))
+        (name,) = options or ["KILL"]
+        kill_after(*POINTS[point], int(count), {"KILL": signal.SIGKILL, "INT": signal.SIGINT}[name])
     sys.exit(main(cli_args))

@@ -11,7 +11,7 @@ import pytest
 from liveagent_fake.models import Account
 from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
-from sources.liveagent.client import LiveAgentClient, api_url
+from sources.liveagent.client import LiveAgentClient, api_url, request_kind
 from sources.liveagent.deletions import Deletions
 from sources.liveagent.exceptions import (
     AuthenticationError,
@@ -181,6 +181,16 @@ class TestErrors:
         assert fake.log.total == 2  # the probe's two attempts
 
 
+@pytest.mark.parametrize("path, kind", [
+    ("/api/conversations?apikey=k&limit=1000", "listing"), ("/api/conversations", "listing"),
+    ("/api/conversations/ab12?apikey=k", "details"), ("/api/conversations/ab12", "details"),
+    ("/api/conversations/ab12/messages?apikey=k", "messages"),
+    ("/api/reports/agents?apikey=k", "reports"), ("/api/companies/c1?apikey=k", "other")])
+def test_request_kinds(path: str, kind: str) -> None:
+    """The kinds the source plans requests by (RequestMetrics.plan)."""
+    assert request_kind(path) == kind
+
+
 def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
     client = client_for(fake, rpm=120)  # two a second
     time.sleep(1)  # let the probe's second pass
@@ -190,6 +200,21 @@ def test_rate_limit_spreads_requests_over_time(fake: FakeLiveAgent) -> None:
     elapsed = time.monotonic() - started
     assert 1.9 <= elapsed <= 3.5
     assert client.metrics.requests == 6 and client.metrics.waited >= 1.5  # 5 and the probe
+
+
+def test_the_time_held_back_so_far_counts_the_wait_under_way(fake: FakeLiveAgent) -> None:
+    """Threads waiting in turn at the limit make one wait that lasts until the last of them
+    goes out; read in the middle of it (as the progress line does), it has been going on."""
+    client = client_for(fake, rpm=60)  # one a second
+    time.sleep(1)  # let the probe's second pass
+    with ThreadPoolExecutor(4) as pool:
+        started = time.monotonic()
+        waits = [pool.submit(client.get, "tags") for _ in range(4)]
+        time.sleep(2.5)
+        held, elapsed = client.metrics.waited, time.monotonic() - started
+        for wait in waits:
+            wait.result()
+    assert elapsed - 0.5 <= held <= elapsed
 
 
 def test_rate_limit_stays_inside_a_strict_server_bucket(fake: FakeLiveAgent) -> None:
