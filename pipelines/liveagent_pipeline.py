@@ -239,6 +239,17 @@ def unjoined_threads(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("Shutdown of dlt thread pool")
 
 
+def in_finalizer(frame: FrameType | None) -> bool:
+    """Whether the interrupted code is an object's `__del__` (run by the garbage collector
+    anywhere): Python prints an exception raised there as "ignored" and carries on (seen:
+    pyrate_limiter's BucketFactory.__del__ took a Ctrl-C and the run exited 0)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 # dlt's own Ctrl-C handling in normalize and load (dlt/common/runtime/signals.py), off while
 # the CLI handles it: it writes "CTRL-C received..." to a terminal (`_signal_receiver`), logs
 # "Exiting runner due to signal 2" at WARNING when it stops (runners/pool_runner.py:275), and
@@ -253,6 +264,9 @@ def interruptible() -> Iterator[None]:
     """Ctrl-C raises KeyboardInterrupt wherever the run is (dlt's handling is off, see
     NO_DLT_SIGNALS) and quiets dlt's thread-pool complaint."""
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        if in_finalizer(frame):  # raised there it would be printed and dropped: the run went on
+            threading.Timer(0.05, signal.raise_signal, (signum,)).start()
+            return
         if dlt_logger.LOGGER is not None:
             dlt_logger.LOGGER.addFilter(unjoined_threads)
         raise KeyboardInterrupt

@@ -91,7 +91,7 @@ class Progress(Collector):
         elapsed = time.monotonic() - self._started
         with self._lock:
             counts, totals = dict(self._counts), dict(self._totals)
-        head = f"{step} {'done in' if final else 'running'} {_clock(elapsed)}"
+        head = f"{step} {'done in' if final else 'running'} {clock(elapsed)}"
         if step == "load" and counts.get(JOBS):
             return f"{head} · {_jobs(counts[JOBS], totals.get(JOBS, 0), final)}"
         if step != "extract":
@@ -122,7 +122,7 @@ class Progress(Collector):
         more = "+" if self.metrics.listings_done == self._listings_at_start else ""
         if not rate or pace < AT_THE_RATE * rate:
             return f", {left:,}{more} left"
-        return f", {left:,}{more} left, ETA {'≥' if more else ''}{_clock(left / rate)}"
+        return f", {left:,}{more} left, ETA {'≥' if more else ''}{clock(left / rate)}"
 
     def write(self, final: bool = False) -> None:
         line = self.line(final)
@@ -131,7 +131,7 @@ class Progress(Collector):
             self.stream.flush()
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours}h{minute:02d}m" if hours else f"{minute}m{second:02d}s" if minute \

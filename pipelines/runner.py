@@ -27,6 +27,7 @@ from pipelines.options import (
     RunOptions,
     UsageError,
 )
+from pipelines.progress import clock
 from pipelines.read_copy import Publication
 from pipelines.run_file import read_run_file, run_file_path
 from pipelines.targets import (
@@ -154,7 +155,8 @@ class RunContext:
     def snapshot(self) -> dict[str, Any]:
         """What the run file says of the run's progress."""
         return {"step": self.step, "loads_committed": self.loads,
-                "requests": self.metrics.requests}
+                "requests": self.metrics.requests, "requests_due": self.metrics.due,
+                "per_minute": self.metrics.per_minute}
 
 
 def run_pipeline(
@@ -467,11 +469,14 @@ def running_line(fields: dict[str, Any]) -> str:
     """A run going now, as its run file tells."""
     started = datetime.fromisoformat(fields["started_at"])
     since = datetime.now(timezone.utc) - started
-    loads = fields.get("loads_committed", 0)
+    loads, due, rate = (fields.get(name) for name in ("loads_committed", "requests_due",
+                                                      "per_minute"))
+    left = f", {due:,} more known to come (~{clock(due / rate * 60)} at {rate:g}/min)" \
+        if due and rate else ""
     return (f"a run is going: PID {fields['pid']}, started {started:%H:%M:%S} UTC "
-            f"({int(since.total_seconds())}s ago); step {fields.get('step', 'starting')}, "
-            f"{loads} load{'' if loads == 1 else 's'} committed, "
-            f"{fields.get('requests', 0):,} API requests so far")
+            f"({clock(since.total_seconds())} ago); step {fields.get('step', 'starting')}, "
+            f"{loads or 0} load{'' if loads == 1 else 's'} committed, "
+            f"{fields.get('requests', 0):,} API requests so far{left}")
 
 
 def describe_target(options: RunOptions) -> str:

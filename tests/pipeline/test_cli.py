@@ -11,6 +11,7 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.liveagent_pipeline import in_finalizer
 from tests.warehouse import Warehouse
 
 
@@ -157,3 +158,17 @@ def test_the_cli_loads_the_fake_only_for_the_demo() -> None:
         capture_output=True, text=True, timeout=120)
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "[]"
+
+
+def test_a_ctrl_c_in_a_finalizer_is_taken_after_it() -> None:
+    """Python drops a KeyboardInterrupt raised in `__del__`, so the CLI's handler defers it
+    (the run that caught its Ctrl-C in pyrate_limiter's BucketFactory.__del__ went on)."""
+    seen: list[bool] = []
+
+    class Finalized:
+        def __del__(self) -> None:
+            seen.append(in_finalizer(sys._getframe()))
+
+    Finalized()  # collected at once: its __del__ runs here
+    assert seen == [True]
+    assert not in_finalizer(sys._getframe())
