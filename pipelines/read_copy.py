@@ -59,16 +59,36 @@ class Publication:
     seconds: float
 
 
+class PublishError(OSError):
+    """The read copy could not be made whole."""
+
+
+ATTEMPTS = 3
+
+
 def publish(writer: Path, published: Path) -> Publication:
     """Replaces `published` with a copy of `writer`, whose changes are first checkpointed into
     the file itself (a copy without the WAL would lack them). Call it when no load runs: the
-    copy is of the file as the last committed load left it."""
+    copy is of the file as the last committed load left it. The copy is made while a
+    connection holds the writer's database open (so no shutdown checkpoint of another one in
+    this process writes it meanwhile), and is taken only when the writer did not change during
+    it and the copy opens with every table readable; else it is made again."""
     started = time.monotonic()
-    with duckdb.connect(str(writer)) as db:
-        db.execute("CHECKPOINT")
     staged = published.with_name(f".{published.name}.{os.getpid()}.publishing")
     try:
-        copy_file(writer, staged)
+        for attempt in range(1, ATTEMPTS + 1):
+            with duckdb.connect(str(writer)) as db:
+                db.execute("CHECKPOINT")
+                before = _signature(writer)
+                copy_file(writer, staged)
+                unchanged = _signature(writer) == before
+            problem = None if unchanged else "the file changed while it was copied"
+            problem = problem or unreadable(staged)
+            if problem is None:
+                break
+            log.warning("read copy of %s, attempt %d: %s", writer, attempt, problem)
+        else:
+            raise PublishError(f"could not copy {writer} whole for readers: {problem}")
         # a WAL beside the published file belongs to the file it replaces (someone wrote into
         # the read copy): DuckDB would replay it into the new one
         wal_of(published).unlink(missing_ok=True)
@@ -77,6 +97,25 @@ def publish(writer: Path, published: Path) -> Publication:
     finally:
         staged.unlink(missing_ok=True)
     return Publication(published, published.stat().st_size, time.monotonic() - started)
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns
+
+
+def unreadable(path: Path) -> str | None:
+    """Why the DuckDB file at `path` does not open with every table's metadata readable (what
+    a reader touches first), or None when it does."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as db:
+            tables = db.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                "WHERE NOT internal").fetchall()
+            for schema, table in tables:
+                db.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchall()
+    except duckdb.Error as error:
+        return str(error).strip().splitlines()[0]
+    return None
 
 
 def copy_file(source: Path, target: Path) -> None:

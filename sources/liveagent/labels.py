@@ -15,6 +15,7 @@ from typing import Any
 import dlt
 
 from .details import digest
+from .reading import DELETE_INSERT
 from .settings import Table
 from .transforms import column_hints
 
@@ -100,16 +101,19 @@ def label_of(table: str, column: str, code: str) -> str | None:
 LOADED_SET = "loaded_set"  # resource state: the digest of the labels last loaded
 
 
-# declared merge: dlt truncates a `replace` table whose resource yields nothing
-@dlt.resource(name=LABELS_TABLE.name, write_disposition="merge",
-              primary_key=LABELS_TABLE.primary_key, columns=column_hints(LABELS_TABLE))
+# merged, not replaced: a replace is not safe to resume (a load killed after its labels job
+# committed and before dlt recorded it wrote them twice on the rerun, 378 rows); rows merge
+# per table_name, so a label no longer listed for a table leaves with the others' rewrite
+@dlt.resource(name=LABELS_TABLE.name, primary_key=LABELS_TABLE.primary_key,
+              merge_key="table_name", write_disposition=DELETE_INSERT,
+              columns=column_hints(LABELS_TABLE))
 def labels() -> Iterator[Any]:
-    """The lookup table (no request), replaced whole when the labels differ from those last
-    loaded (the state commits with the load); otherwise nothing is written."""
+    """The lookup table (no request), written when the labels differ from those last loaded
+    (the state commits with the load); otherwise nothing is written."""
     rows = [asdict(found) for found in LABELS]
     state = dlt.current.resource_state()
     loaded_set = digest({"labels": rows})
     if state.get(LOADED_SET) == loaded_set:
         return
     state[LOADED_SET] = loaded_set
-    yield dlt.mark.with_hints(rows, dlt.mark.make_hints(write_disposition="replace"))
+    yield rows

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from liveagent_fake.models import Account
+from pipelines import read_copy
 from pipelines.liveagent_pipeline import main
 from tests.support import ZONE, Api, make_account
 from tests.warehouse import Warehouse, assert_conversation_family_equal
@@ -145,3 +147,37 @@ def test_status_answers_while_a_run_loads(
     assert main(["status", "--pipelines-dir", pipelines]) == 0
     after = capsys.readouterr().out
     assert "a run is going" not in after and "backfill complete" in after
+
+
+def test_a_copy_the_writer_changed_during_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer, published = tmp_path / ".liveagent" / "w.duckdb", tmp_path / "w.duckdb"
+    writer.parent.mkdir()
+    with duckdb.connect(str(writer)) as db:
+        db.execute("CREATE TABLE t AS SELECT range AS i FROM range(1000)")
+    copies: list[Path] = []
+    copy = read_copy.copy_file
+
+    def copy_then_change(source: Path, target: Path) -> None:
+        copy(source, target)
+        copies.append(target)
+        if len(copies) == 1:  # something wrote the writer's file during the first copy
+            with duckdb.connect(str(source)) as db:
+                db.execute("INSERT INTO t SELECT range FROM range(1000, 3000)")
+                db.execute("CHECKPOINT")
+
+    monkeypatch.setattr(read_copy, "copy_file", copy_then_change)
+    read_copy.publish(writer, published)
+    assert len(copies) == 2
+    with duckdb.connect(str(published), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM t").fetchone() == (3000,)
+
+
+def test_a_torn_copy_is_found_unreadable(tmp_path: Path) -> None:
+    whole, torn = tmp_path / "whole.duckdb", tmp_path / "torn.duckdb"
+    with duckdb.connect(str(whole)) as db:
+        db.execute("CREATE TABLE t AS SELECT range AS i, 'x' || range AS v FROM range(300000)")
+    assert read_copy.unreadable(whole) is None
+    torn.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    assert read_copy.unreadable(torn) is not None
