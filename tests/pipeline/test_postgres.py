@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import psycopg2
 import pytest
 
 from liveagent_fake.models import Account
@@ -55,3 +56,27 @@ def test_incremental_scenario_matches_duckdb_row_by_row(
     for table in sorted(in_duckdb):
         assert in_postgres[table] == in_duckdb[table], table
     assert sum(in_duckdb["conversations"].values()) == 121
+
+
+def test_status_reads_what_postgres_holds_and_creates_nothing(
+    run_cli, configured, postgres_dsn: str, postgres_schema: str,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`status` on Postgres: nothing loaded yet (and no schema made for asking), then the
+    state the last load committed, read through a pipeline of its own."""
+    from pipelines.liveagent_pipeline import main
+
+    status = ["status", "--destination", "postgres", "--dataset", postgres_schema,
+              "--pipelines-dir", str(configured / "pipelines")]
+    assert main(status) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "  nothing loaded yet"
+    with psycopg2.connect(postgres_dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE %s",
+                       (f"{postgres_schema}%",))
+        assert cursor.fetchone() == (0,)
+    assert run_cli("--destination", "postgres", "--dataset", postgres_schema,
+                   "--resources", "conversations", "--progress-every", "0") == 0
+    capsys.readouterr()
+    assert main(status) == 0
+    out = capsys.readouterr().out
+    assert "as of the last load, committed" in out and "backfill complete" in out
