@@ -12,7 +12,7 @@ from liveagent_fake.models import Account
 from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.client import LiveAgentClient, api_url, request_kind
-from sources.liveagent.deletions import Deletions
+from sources.liveagent.deletions import DeletePolicy, Deletions
 from sources.liveagent.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -306,7 +306,7 @@ class TestIdsInUrls:
     def test_each_id_is_one_encoded_path_segment(self, fake: FakeLiveAgent, weird: str,
                                                  path: str) -> None:
         now = datetime.now(timezone.utc)
-        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions("mark", now))
+        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions(DeletePolicy(), now))
         assert reading.get_if_exists("conversations", weird, "messages") is None  # 404
         [entry] = fake.log.entries()
         assert entry.path == f"/api/conversations/{path}/messages"
@@ -314,7 +314,7 @@ class TestIdsInUrls:
     @pytest.mark.parametrize("dots", [".", ".."])
     def test_an_id_no_url_can_carry_is_refused(self, fake: FakeLiveAgent, dots: str) -> None:
         now = datetime.now(timezone.utc)
-        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions("mark", now))
+        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions(DeletePolicy(), now))
         with pytest.raises(RefusedError, match="no URL path can carry"):
             reading.get_if_exists("conversations", dots, "messages")
         assert fake.log.total == 0
