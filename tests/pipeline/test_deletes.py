@@ -3,6 +3,7 @@ deleted rows (or removes them), nothing else changes, in DuckDB and Postgres."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -132,6 +133,28 @@ def test_rows_listed_again_are_unmarked_in_every_table(
     assert run_cli(*target.args, "--reconcile") == 0
     assert delete_marks(target) == NOTHING
     assert_equal_to_a_clean_run(run_cli, target)
+
+
+def test_the_summary_and_run_history_count_the_rows_marked_deleted(
+    run_cli: Callable[..., int], account: Account, api: Api, warehouse: Warehouse,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli() == 0
+    account.clock.advance(60)
+    expected = delete_one_of_each(account, api)
+    capsys.readouterr()
+    assert run_cli("--reconcile") == 0
+    marked = {table: warehouse.scalar(f"SELECT count(*) FROM {{ds}}.{table} "
+                                      f"WHERE {DELETED_AT} IS NOT NULL") for table in DELETE_KEYS}
+    marked = {table: rows for table, rows in sorted(marked.items()) if rows}
+    assert set(marked) == {table for table, gone in expected.items() if gone}
+    line = "marked deleted, as LiveAgent no longer lists them: " + \
+        ", ".join(f"{table} {rows}" for table, rows in marked.items())
+    assert line in capsys.readouterr().out.splitlines()
+    run = warehouse.rows("run_history", "rows_marked_deleted, rows_removed, deletes",
+                         "ORDER BY finished_at DESC LIMIT 1")[0]
+    assert run["rows_marked_deleted"] == sum(marked.values()) and run["rows_removed"] == 0
+    assert json.loads(run["deletes"]) == {"marked": marked}
 
 
 def test_a_failed_listing_marks_nothing(
