@@ -251,8 +251,10 @@ def kb_entry_deletions(reading: Reading, now: bool) -> Iterator[Any]:
     request is made."""
     state = dlt.current.resource_state()
     today = reading.client.account_today(reading.time).isoformat()
+    if state.get(RECONCILED_ON) == today and not now:
+        return
     live, marked = reading.deletions.loaded.keys(KB_ENTRIES, "kb_entry_id")
-    if (state.get(RECONCILED_ON) == today and not now) or not (live or marked):
+    if not (live or marked):
         return
     pages = reading.client.paginate("knowledgebase/entries", "entries",
                                     CompleteOffsetPaginator(KB_PAGE_SIZE))

@@ -69,3 +69,14 @@ def test_wrong_listings_mark_nothing_in_either_destination(
     fake.faults.add("empty_list", path="/api/tags$")
     assert run_cli(*target.args, "--reconcile") == 1
     assert delete_marks(target) == NOTHING_MARKED
+
+
+def test_a_share_that_is_no_share_is_refused_before_anything_runs(
+    run_cli: Callable[..., int], fake: FakeLiveAgent, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__MAX_DELETED_SHARE", "5")
+    assert run_cli() == 2
+    assert "max_deleted_share (env SOURCES__LIVEAGENT__MAX_DELETED_SHARE) must be a share from " \
+        "0 to 1" in capsys.readouterr().err
+    assert fake.log.total == 0
