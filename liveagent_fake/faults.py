@@ -18,12 +18,18 @@ Kinds:
 - ``error_envelope``: the documented error envelope with `statuscode` = `status` (500, 503,
   429, 404, 400, ...) under HTTP `http_status` (default 200: some clients treat
   `"status": "ERROR"` under 200 as an error, dianhailu/cs--center)
+- ``empty_list``: the normal answer with every list under `response` emptied: a listing that
+  once says "nothing" (a replica that lost its data, a search index being rebuilt)
+- ``no_list``: the normal answer without its lists (`{"response": {}}` for GET /tags)
+- ``cut_list``: the normal answer with every list under `response` cut to its first `keep`
+  rows (a page cut short, as a lagging replica or a timed-out query answers)
+- ``ignore_paging``: answered as if the request carried no `cursor`, `offset` or `limitfrom`:
+  the first page again, whatever page was asked for (a page that does not follow its cursor)
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
 `status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow,
-trickle),
-`transform` (mutate).
+trickle), `transform` (mutate), `keep` (cut_list).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ from .exceptions import TooManyRequests, error_for_status
 from .wire import Reply, encode_json
 
 KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
-         "empty", "not_json", "error_envelope")
+         "empty", "not_json", "error_envelope", "empty_list", "no_list", "cut_list",
+         "ignore_paging")
+PAGING_PARAMS = ("cursor", "offset", "limitfrom")  # what ignore_paging drops
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     "</center><hr><center>nginx</center></body></html>"
@@ -63,6 +71,7 @@ class FaultRule:
     http_status: int = 200  # error_envelope only
     delay: float = 0.0
     transform: Callable[[dict], dict] | None = None
+    keep: int = 0  # cut_list: rows each list keeps
     fired: int = 0
     _seen: int = field(default=0, repr=False)
 
@@ -153,3 +162,35 @@ def canned_reply(rule: FaultRule | None) -> Reply | None:
     """The whole answer for a rule of a kind that replaces it; None for the other kinds."""
     make = None if rule is None else CANNED.get(rule.kind)
     return None if make is None or rule is None else make(rule)
+
+
+# -- answers of the account, changed ---------------------------------------------------------
+def request_params(rule: FaultRule | None, params: dict[str, str]) -> dict[str, str]:
+    """The parameters the account answers: without the paging ones for `ignore_paging`."""
+    if rule is None or rule.kind != "ignore_paging":
+        return params
+    return {name: value for name, value in params.items() if name not in PAGING_PARAMS}
+
+
+def _lists_changed(payload: dict, change: Callable[[list], list | None]) -> dict:
+    """`payload` with each list under `response` replaced by `change(list)` (None: dropped)."""
+    answer: dict = {}
+    for key, value in payload["response"].items():
+        changed = change(value) if isinstance(value, list) else value
+        if changed is not None:
+            answer[key] = changed
+    return {**payload, "response": answer}
+
+
+REWRITES: dict[str, Callable[[FaultRule, dict], dict]] = {
+    "mutate": lambda rule, payload: rule.transform(payload) if rule.transform else payload,
+    "empty_list": lambda rule, payload: _lists_changed(payload, lambda rows: []),
+    "no_list": lambda rule, payload: _lists_changed(payload, lambda rows: None),
+    "cut_list": lambda rule, payload: _lists_changed(payload, lambda rows: rows[:rule.keep]),
+}
+
+
+def rewritten(rule: FaultRule | None, payload: dict) -> dict:
+    """A successful answer of the account as a rule of a rewriting kind sends it."""
+    rewrite = None if rule is None else REWRITES.get(rule.kind)
+    return payload if rewrite is None or rule is None else rewrite(rule, payload)

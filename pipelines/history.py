@@ -94,7 +94,9 @@ def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
                                                           "nullable": True},
                            "history_report_days_left": {"data_type": "bigint",
                                                         "nullable": True},
-                           "backfill_complete": {"data_type": "bool", "nullable": True}})
+                           "backfill_complete": {"data_type": "bool", "nullable": True},
+                           # what the listings found gone or back, by what was done and table
+                           "deletes": {"data_type": "json", "nullable": True}})
     def runs() -> Iterator[dict[str, Any]]:
         yield run
 

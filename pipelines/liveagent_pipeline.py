@@ -112,6 +112,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--reconcile", action="store_true",
                      help="list every conversation id now (not only on the weekly cadence) to "
                      "find conversations purged from LiveAgent")
+    run.add_argument("--confirm-deletes", action="store_true",
+                     help="accept listings that take away more rows than one listing may "
+                     "(sources.liveagent.max_deleted_share): LiveAgent really deleted them")
     run.add_argument("--duckdb-wait", type=float, default=DEFAULT_DUCKDB_WAIT, metavar="SECONDS",
                      help="how long to wait for a DuckDB file another process holds "
                      f"(default {DEFAULT_DUCKDB_WAIT:.0f})")
@@ -209,6 +212,8 @@ def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[s
     options, settings = for_account(args, run_options(args), account)
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
+    if args.confirm_deletes:  # for this run only: not a setting that stays on
+        settings["confirm_deletes"] = True
     result = run_pipeline(options, context=context, **settings)
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 

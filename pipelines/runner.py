@@ -83,6 +83,24 @@ class Rejections:
         return sum(self.open_by_table.values())
 
 
+# what the summary says of each kind of delete count (RequestMetrics.deletes), in this order
+DELETE_LINES = (
+    ("marked", "marked deleted, as LiveAgent no longer lists them"),
+    ("removed", "removed, as two listings in a row no longer had them"),
+    ("pending", "no longer listed, removed if the next listing agrees"),
+    ("unmarked", "listed again, no longer marked deleted"),
+)
+
+
+def deletes_by_action(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Delete counts (by (action, table)) as {action: {table: rows}}, tables sorted."""
+    by_action: dict[str, dict[str, int]] = {}
+    for (action, table), rows in sorted(counts.items()):
+        if rows > 0:
+            by_action.setdefault(action, {})[table] = rows
+    return by_action
+
+
 @dataclass
 class RunResult:
     load_info: LoadInfo | None
@@ -100,6 +118,8 @@ class RunResult:
     tables: list[str] = field(default_factory=list)  # the tables the run read
     loads: int = 0
     publications: list[Publication] = field(default_factory=list)  # of the read copy
+    # rows the listings found gone or back: {"marked": {"tags": 1}, "removed": ..., ...}
+    deletes: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -209,7 +229,11 @@ def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResu
          "history_conversations_left": coverage.conversations.conversations_left,
          "history_report_days_left": coverage.report_days_left,
          "backfill_complete": coverage.complete,
-         "rejected_rows": result.rejections.open, "pipeline_name": pipeline.pipeline_name},
+         "rejected_rows": result.rejections.open, "pipeline_name": pipeline.pipeline_name,
+         "rows_marked_deleted": sum(result.deletes.get("marked", {}).values()),
+         "rows_removed": sum(result.deletes.get("removed", {}).values()),
+         "rows_unmarked": sum(result.deletes.get("unmarked", {}).values()),
+         "deletes": result.deletes or None},
         {table: (result.row_counts.get(table, 0), coverage.table(table))
          for table in result.tables})
     history.record(pipeline, run, tables)
@@ -249,6 +273,7 @@ def _run_locked(
     requests_before, waited_before = metrics.requests, metrics.waited
     bad_before = Counter(metrics.bad_answers)
     markers_before = Counter(metrics.delete_markers)
+    deletes_before = Counter(metrics.deletes)
     started_at = datetime.now(timezone.utc)
     notices = []
     # restores schema and state a fresh machine lacks locally (a full refresh needs the
@@ -317,6 +342,7 @@ def _run_locked(
         pipelines_dir=pipeline.pipelines_dir,
         tables=sorted(tables),
         loads=loads,
+        deletes=deletes_by_action(Counter(metrics.deletes) - deletes_before),
     )
 
 
@@ -415,6 +441,7 @@ def summary(options: RunOptions, result: RunResult) -> str:
         kinds = ", ".join(f"{n} x {kind}" for kind, n in sorted(result.bad_answers.items()))
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
                      f"retried: {kinds}")
+    lines += delete_lines(result.deletes)
     lines += rejection_lines(options, result.rejections)
     if result.coverage.conversations.started or result.coverage.reports:
         lines.append(coverage_line(result.coverage))
@@ -490,6 +517,12 @@ def coverage_line(coverage: Coverage) -> str:
     rate = dlt.config.get("sources.liveagent.requests_per_minute", float) or \
         DEFAULT_REQUESTS_PER_MINUTE
     return coverage.describe(2 if details else 1, rate)
+
+
+def delete_lines(deletes: dict[str, dict[str, int]]) -> list[str]:
+    """What the run's listings found gone or back, per table (see the README's Deletes)."""
+    return [f"{what}: " + ", ".join(f"{table} {rows}" for table, rows in deletes[action].items())
+            for action, what in DELETE_LINES if action in deletes]
 
 
 def rejection_lines(options: RunOptions, rejections: Rejections) -> list[str]:

@@ -343,3 +343,24 @@ def _typed(value: Any, kind: str | None) -> Any:
     if kind == "date":
         return date.fromisoformat(value)
     return value
+
+
+# per table that marks deletes, the column a deletion test compares: the key, or the
+# conversation for the tables rewritten per conversation
+DELETE_KEYS = {"tags": "id", "customer_groups": "id", "suggestion_categories": "id",
+               "knowledgebases": "kb_id", "companies": "id", "agents": "id",
+               "kb_entries": "kb_entry_id", "conversations": "conversationid",
+               "conversation_tags": "conversationid", "message_groups": "conversationid",
+               "messages": "conversationid"}
+
+
+def delete_marks(target: Target, marked: bool = True) -> dict[str, set[str]]:
+    """Per table of DELETE_KEYS, the values of the rows with (or without) a deletion mark."""
+    if target.destination == "duckdb" and not Path(target.location).exists():
+        return {table: set() for table in DELETE_KEYS}
+    found = {row["table_name"] for row in target.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = '{ds}'")}
+    test = "IS NOT NULL" if marked else "IS NULL"
+    return {table: {str(row["k"]) for row in target.query(
+        f"SELECT {key} AS k FROM {{ds}}.{table} WHERE {DELETED_AT} {test}")}
+        if table in found else set() for table, key in DELETE_KEYS.items()}

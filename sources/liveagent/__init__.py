@@ -29,7 +29,7 @@ from .conversations import (
     message_groups,
     messages,
 )
-from .deletions import Deletions
+from .deletions import DeletePolicy, Deletions
 from .dictionary import describe
 from .directories import (
     agent_fetches,
@@ -57,6 +57,7 @@ from .settings import (
     DEFAULT_CONVERSATIONS_PER_LOAD,
     DEFAULT_DETAILS_REFRESH_DAYS,
     DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_DELETED_SHARE,
     DEFAULT_MAX_WORKERS,
     DEFAULT_PRIORITY_DAYS,
     DEFAULT_RECONCILE_DAYS,
@@ -135,6 +136,8 @@ def liveagent_source(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     check_timezone: bool = True,
     deletes: str = "mark",
+    max_deleted_share: float = DEFAULT_MAX_DELETED_SHARE,
+    confirm_deletes: bool = False,
     reconcile_days: int = DEFAULT_RECONCILE_DAYS,
     reconcile: bool = False,
     history_only: bool = False,
@@ -155,6 +158,10 @@ def liveagent_source(
     if deletes not in DELETE_MODES:
         raise ConfigurationError(f"sources.liveagent.deletes must be one of "
                                  f"{', '.join(DELETE_MODES)}, got {deletes!r}")
+    if not 0 <= max_deleted_share <= 1:
+        raise ConfigurationError(
+            "sources.liveagent.max_deleted_share (env SOURCES__LIVEAGENT__MAX_DELETED_SHARE) must "
+            f"be a share from 0 to 1 (0.05 is 5%), got {max_deleted_share!r}")
     if performance_group_by not in PERFORMANCE_GROUP_BY:
         raise ConfigurationError(
             f"sources.liveagent.performance_group_by must be one of "
@@ -164,8 +171,9 @@ def liveagent_source(
                              check_status=_zone_check(time) if check_timezone else None,
                              metrics=metrics)
     now = datetime.now(UTC)
-    reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0),
-                                                   count_markers=client.metrics.add_delete_markers))
+    policy = DeletePolicy(deletes, max_deleted_share, confirm_deletes)
+    reading = Reading(client, time, now,
+                      Deletions(policy, now.replace(microsecond=0), client.metrics))
     report_days = report_history_days(time_budget, requests_per_minute / 60)
     reports = ReportPlan(
         time.to_local_date(start) if start else None,

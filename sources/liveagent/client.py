@@ -122,6 +122,10 @@ class RequestMetrics:
         self.bad_answers: Counter[str] = Counter()
         # rows extracted only to delete (hard-delete markers), by table: not rows of the table
         self.delete_markers: Counter[str] = Counter()
+        # rows the listings found gone or back, by (what was done, table): "marked" deleted,
+        # "removed", "unmarked" (listed again), "pending" (remove mode: removed when the next
+        # listing agrees; keys, not rows)
+        self.deletes: Counter[tuple[str, str]] = Counter()
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -170,6 +174,11 @@ class RequestMetrics:
         if count:
             with self._lock:
                 self.delete_markers[table] += count
+
+    def add_deletes(self, action: str, table: str, count: int) -> None:
+        if count:
+            with self._lock:
+                self.deletes[action, table] += count
 
     def add_bad_answer(self, kind: str) -> None:
         with self._lock:
@@ -346,9 +355,16 @@ class LiveAgentClient:
         self, path: str, data_key: str | None, paginator: BasePaginator,
         params: Mapping[str, Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of rows under `response.<data_key>` (the whole `response` when None)."""
+        """Pages of rows under `response.<data_key>` (the whole `response` when None). An answer
+        without `data_key` is a bad answer (retried), not an empty page: every listing the
+        reference documents has its key, an empty one too."""
         self._ensure_probed()
         return self._paginate(self._rest, path, data_key, paginator, params, self.max_attempts)
+
+    def listing(self, path: str, data_key: str) -> list[dict[str, Any]]:
+        """The rows under `response.<data_key>` of a list read in one request."""
+        return [row for page in self.paginate(path, data_key, SinglePagePaginator())
+                for row in page]
 
     def _ensure_probed(self) -> None:
         with self._probe_lock:
@@ -368,9 +384,12 @@ class LiveAgentClient:
         params: Mapping[str, Any] | None, attempts: int,
     ) -> Iterator[list[dict[str, Any]]]:
         selector = "response" if data_key is None else f"response.{data_key}"
+        checks: list[Callable[..., None]] = [self._check]
+        if data_key is not None:
+            checks.append(self._has(data_key))
         pages = rest.paginate(
             path, params=dict(params or {}), paginator=paginator, data_selector=selector,
-            hooks={"response": [self._check]},
+            hooks={"response": checks},
         )
         failure: LiveAgentError | None = None
         try:
@@ -399,6 +418,17 @@ class LiveAgentClient:
         if problem is not None:
             self.metrics.add_bad_answer(problem.kind)
             check_answer(response)
+
+    def _has(self, data_key: str) -> Callable[..., None]:
+        """Response hook after `_check`: raises (retryably) for an answer without its list."""
+        def check(response: Response, *args: Any, **kwargs: Any) -> None:
+            if envelope(response).get(data_key) is None:
+                problem = Problem(response.status_code, f"an answer without its '{data_key}' "
+                                  "list", bad_body=True)
+                self.metrics.add_bad_answer(problem.kind)
+                raise RetryableAnswer(problem, response)
+
+        return check
 
     def _answer_error(self, path: str, problem: Problem, attempts: int) -> LiveAgentError:
         detail = self.redact(problem.reason)

@@ -18,8 +18,9 @@ from dlt.extract import DltResource
 
 from .backfill import Backfill
 from .client import RequestMetrics
+from .deletions import every_row
 from .exceptions import AnswerError
-from .paginators import CursorPaginator
+from .paginators import CompleteCursorPaginator
 from .reading import (
     Reading,
     ReadUnit,
@@ -310,29 +311,50 @@ RECONCILED_ON = "reconciled_on"
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_reconciliation"))
 def conversation_reconciliation(reading: Reading, every_days: int, now: bool) -> Iterator[Any]:
     """Conversations purged from LiveAgent's trash leave the listing without a trace a change
-    filter could show. Every `every_days` (or `now`), every conversation id is listed (cursor
-    paging, a request per 1,000: 1M conversations cost 1,000 requests, about 6 minutes at
+    filter could show. Every `every_days` (or `now`), every conversation is listed (cursor
+    paging, a request per 1,000: 1M conversations cost 1,001 requests, about 6 minutes at
     180/min), and the conversations loaded before that are no longer listed are recorded as
-    deleted with their tags, message groups, messages and details. Nothing is recorded unless
-    the listing completed; a run that fails before its load repeats the reconciliation."""
+    deleted with their tags, message groups, messages and details; those marked deleted
+    before that are listed again are written again unmarked. Nothing is recorded unless the
+    listing completed and is plausible (deletions.py); a run that fails before its load
+    repeats the reconciliation."""
     state = dlt.current.resource_state()
     today = reading.client.account_today(reading.time)
     last = state.get(RECONCILED_ON)
     if not now and last is not None and \
             date.fromisoformat(last) > today - timedelta(days=every_days):
         return
-    if reading.deletions.loaded.live_keys(CONVERSATIONS, "conversationid"):
-        pages = reading.client.paginate("conversations", "conversations",
-                                        CursorPaginator(CONVERSATIONS_PAGE_SIZE))
-        listed = {str(row["conversationid"]) for page in pages for row in page
-                  if isinstance(row, Mapping) and row.get("conversationid")}
-        gone = reading.deletions.gone(CONVERSATIONS, "conversationid", listed)
-        for start in range(0, len(gone), RECONCILE_BATCH):
-            yield from _record_deleted(reading, gone[start:start + RECONCILE_BATCH])
+    live, marked = reading.deletions.loaded.keys(CONVERSATIONS, "conversationid")
+    if live or marked:
+        listed, back = _every_conversation(reading, keep=marked)
+        found = reading.deletions.compare(CONVERSATIONS, "conversationid", listed, state)
+        for start in range(0, len(found.gone), RECONCILE_BATCH):
+            yield from _record_deleted(reading, found.gone[start:start + RECONCILE_BATCH])
+        for start in range(0, len(found.back), RECONCILE_BATCH):
+            batch = found.back[start:start + RECONCILE_BATCH]
+            yield from _record_back(reading, {key: back[key] for key in batch})
     state[RECONCILED_ON] = today.isoformat()
 
 
 RECONCILE_BATCH = 500
+
+
+def _every_conversation(reading: Reading, keep: set[str]) -> tuple[set[str], dict[str, Row]]:
+    """The ids of every conversation LiveAgent lists, and the rows of those in `keep` (only
+    those: a million listed rows would not fit in memory)."""
+    pages = reading.client.paginate(
+        "conversations", "conversations",
+        CompleteCursorPaginator(CONVERSATIONS_PAGE_SIZE, "conversationid"))
+    listed: set[str] = set()
+    kept: dict[str, Row] = {}
+    for page in every_row(CONVERSATIONS, pages):
+        for row in page:
+            key = str(row.get("conversationid") or "") if isinstance(row, Mapping) else ""
+            if key:
+                listed.add(key)
+                if key in keep:
+                    kept[key] = dict(row)
+    return listed, kept
 
 
 def _record_deleted(reading: Reading, gone: list[str]) -> Iterator[Any]:
@@ -344,6 +366,21 @@ def _record_deleted(reading: Reading, gone: list[str]) -> Iterator[Any]:
             yield dlt.mark.with_table_name(rows, table.name)
     for conversationid in gone:
         yield from _forget(reading, conversationid)
+
+
+def _record_back(reading: Reading, listed: dict[str, Row]) -> Iterator[Any]:
+    """Conversations marked deleted that are listed again: their row as listed, the rows of
+    the tables rewritten per conversation as loaded, all without the mark."""
+    deletions, check = reading.deletions, reading.contracts.check(CONVERSATIONS)
+
+    def convert(rows: list[Row]) -> list[Row]:
+        return convert_each(rows, CONVERSATIONS, reading.time, check)[0]
+
+    yield deletions.as_listed(CONVERSATIONS, "conversationid", listed, convert)
+    for table in (CONVERSATION_TAGS, MESSAGE_GROUPS, MESSAGES, CONVERSATION_DETAILS):
+        rows = deletions.restored(table, "conversationid", list(listed))
+        if rows:
+            yield dlt.mark.with_table_name(rows, table.name)
 
 
 def conversation_reconciliation_resource(reading: Reading, every_days: int, now: bool

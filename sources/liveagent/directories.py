@@ -15,9 +15,10 @@ from typing import Any
 
 import dlt
 
+from .deletions import every_row
 from .details import new_or_changed, select_for_details
 from .exceptions import AnswerError, BadRowError
-from .paginators import AnchoredOffsetPaginator, without_repeats
+from .paginators import AnchoredOffsetPaginator, CompleteOffsetPaginator, without_repeats
 from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
 from .rejections import for_table, unit
 from .settings import (
@@ -96,22 +97,23 @@ def _fetch_details(reading: Reading, table: Table, listed: Any, path: str | None
     yield ReadUnit(unit(table.name, "#"), [], keyless)
     failed = reading.rejections().open_ids(table.name)
     listed_ids = {str(row["id"]) for row in rows}
-    gone = sorted(set(reading.deletions.gone(table, "id", listed_ids)) | (set(failed) - listed_ids))
-    recorded = {str(row["id"]): row for row in reading.deletions.rows(table, "id", gone)}
-    for key in gone:
-        yield ReadUnit(unit(table.name, key), [recorded[key]] if key in recorded else [], [])
     state = dlt.current.resource_state()
+    found = reading.deletions.compare(table, "id", listed_ids, state)
+    recorded = {str(row["id"]): row for row in reading.deletions.rows(table, "id", found.gone)}
+    for key in sorted(set(found.gone) | (set(failed) - listed_ids)):
+        yield ReadUnit(unit(table.name, key), [recorded[key]] if key in recorded else [], [])
     today = reading.client.account_today(reading.time)
     check = reading.contracts.check(table)  # made here: worker threads lack dlt's context
+    # the rows marked deleted that are listed again are read again, and so written unmarked
     for row in select_for_details(rows, state, "id", today, refresh_days, ignore=ignore,
-                                  again=failed):
+                                  again={*failed, *found.back}):
         yield _read_detailed_deferred(reading, table, row, path, combine, check)
 
 
 # -- companies -------------------------------------------------------------------------------
 @dlt.resource(name="company_list", selected=False)
 def company_list(reading: Reading) -> Iterator[Any]:
-    yield reading.client.get("companies").get("companies") or []
+    yield reading.client.listing("companies", "companies")
 
 
 @dlt.transformer(name="company_fetches", selected=False)
@@ -133,7 +135,7 @@ def companies(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
 # -- agents ----------------------------------------------------------------------------------
 @dlt.resource(name="agent_list", selected=False)
 def agent_list(reading: Reading) -> Iterator[Any]:
-    yield reading.client.get("onlinestatus/agents").get("agentsOnlineStates") or []
+    yield reading.client.listing("onlinestatus/agents", "agentsOnlineStates")
 
 
 @dlt.transformer(name="agent_fetches", selected=False)
@@ -174,16 +176,19 @@ def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
         yield for_table(settled)
     key = table.primary_key[0]
     listed = {str(row[key]) for row in rows} | {found.key for found in rejected if found.key}
-    gone = reading.deletions.gone(table, key, listed)
+    state = dlt.current.resource_state()
+    found = reading.deletions.compare(table, key, listed, state)
+    changed = new_or_changed(rows, state, key)
+    written = {str(row[key]) for row in changed}
+    back = [row for row in rows if str(row[key]) in found.back and str(row[key]) not in written]
     # an empty list too: it creates the table on a first load and costs dlt nothing later
-    yield new_or_changed(rows, dlt.current.resource_state(), key) + \
-        reading.deletions.rows(table, key, gone)
+    yield changed + back + reading.deletions.rows(table, key, found.gone)
 
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:
     @dlt.resource(**merge_hints(table))
     def rows(reading: Reading) -> Iterator[Any]:
-        yield from _whole_list(reading, table, reading.client.get(path).get(data_key) or [])
+        yield from _whole_list(reading, table, reading.client.listing(path, data_key))
 
     return rows
 
@@ -196,10 +201,10 @@ suggestion_categories = _simple_list(SUGGESTION_CATEGORIES, "suggestioncategorie
 
 @dlt.resource(**merge_hints(KNOWLEDGEBASES))
 def knowledgebases(reading: Reading) -> Iterator[Any]:
-    paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
+    paginator = CompleteOffsetPaginator(KB_PAGE_SIZE)
     pages = reading.client.paginate("knowledgebase/knowledgebases", "knowledgebases", paginator)
-    yield from _whole_list(reading, KNOWLEDGEBASES,
-                           [row for page in without_repeats(pages) for row in page])
+    yield from _whole_list(reading, KNOWLEDGEBASES, [
+        row for page in without_repeats(every_row(KNOWLEDGEBASES, pages)) for row in page])
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged"))
@@ -240,19 +245,31 @@ def kb_entries(
 def kb_entry_deletions(reading: Reading, now: bool) -> Iterator[Any]:
     """Entries deleted outright (not through their `deleted` flag) leave the listing without a
     trace the `date_changed` filter could show: once per account day (or `now`), every entry
-    is listed (a request per 500) and those no longer there are recorded as deleted. Before
-    the first entries are loaded there is nothing to compare, and no request is made."""
+    is listed (a request per 500, and one that confirms the end), those no longer there are
+    recorded as deleted, and those marked deleted before that are listed again are written
+    again as listed. Before the first entries are loaded there is nothing to compare, and no
+    request is made."""
     state = dlt.current.resource_state()
     today = reading.client.account_today(reading.time).isoformat()
-    if (state.get(RECONCILED_ON) == today and not now) or \
-            not reading.deletions.loaded.live_keys(KB_ENTRIES, "kb_entry_id"):
+    if state.get(RECONCILED_ON) == today and not now:
+        return
+    live, marked = reading.deletions.loaded.keys(KB_ENTRIES, "kb_entry_id")
+    if not (live or marked):
         return
     pages = reading.client.paginate("knowledgebase/entries", "entries",
-                                    AnchoredOffsetPaginator(KB_PAGE_SIZE))
-    listed = {str(row.get("kb_entry_id")) for page in pages for row in page
-              if isinstance(row, Mapping)}
-    gone = reading.deletions.gone(KB_ENTRIES, "kb_entry_id", listed)
-    yield reading.deletions.rows(KB_ENTRIES, "kb_entry_id", gone)
+                                    CompleteOffsetPaginator(KB_PAGE_SIZE))
+    rows = {str(row.get("kb_entry_id")): dict(row)
+            for page in without_repeats(every_row(KB_ENTRIES, pages)) for row in page
+            if isinstance(row, Mapping) and row.get("kb_entry_id") not in (None, "")}
+    found = reading.deletions.compare(KB_ENTRIES, "kb_entry_id", rows, state)
+    check = reading.contracts.check(KB_ENTRIES)
+
+    def convert(listed: list[Row]) -> list[Row]:
+        return convert_each(listed, KB_ENTRIES, reading.time, check)[0]
+
+    yield reading.deletions.rows(KB_ENTRIES, "kb_entry_id", found.gone) + \
+        reading.deletions.as_listed(KB_ENTRIES, "kb_entry_id",
+                                    {key: rows[key] for key in found.back}, convert)
     state[RECONCILED_ON] = today
 
 

@@ -42,6 +42,12 @@ class RefusedError(AnswerError, RequestError):
     """LiveAgent refused the request with an error that another attempt would not change."""
 
 
+class IncompleteListingError(RequestError):
+    """A listing that finds deletions does not look complete: it lacks more of the rows loaded
+    before than one listing may drop (see deletions.py), or its pages break the continuity the
+    API's paging gives. Taken for a wrong answer: nothing is marked or removed."""
+
+
 class BadRowError(RequestError):
     """A row breaks the contract (no key, a malformed datetime, a structure where a value
     belongs, a changed type): it is kept in `rejected_rows` instead of loaded."""

@@ -12,7 +12,7 @@ from typing import Any
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
 
-from .exceptions import RequestError
+from .exceptions import IncompleteListingError, RequestError
 
 MAX_STEPS_BACK = 20  # per listing; more means the list keeps shifting faster than it is read
 
@@ -109,20 +109,120 @@ class CursorPaginator(BasePaginator):
             self._has_next_page = self.by_offset.has_next_page
             return
         if not data or len(data) < self.limit:
-            self._has_next_page = False
+            self._last_page(data or [])
             return
-        cursor = data[-1].get("cursor") if isinstance(data[-1], dict) else None
+        cursor = _cursor_of(data[-1])
         if cursor:
             self._cursor = cursor
             return
-        self.by_offset = AnchoredOffsetPaginator(self.limit)
-        self.by_offset.take_page(data)
+        self._go_on_by_offset(data)
+
+    def _last_page(self, rows: list[Any]) -> None:
+        self._has_next_page = False
+
+    def _go_on_by_offset(self, rows: list[Any]) -> None:
+        """Paging goes on by offset after `rows`, a page read at offset 0."""
+        self.by_offset = self._offset_paginator()
+        self.by_offset.take_page(rows)
+        self._has_next_page = self.by_offset.has_next_page
+
+    def _offset_paginator(self) -> AnchoredOffsetPaginator:
+        return AnchoredOffsetPaginator(self.limit)
 
     def update_request(self, request: Request) -> None:
         if self.by_offset is not None:
             self.by_offset.update_request(request)
         elif self._cursor is not None:
             request.params = {**request.params, "cursor": self._cursor}  # type: ignore[dict-item]
+
+
+class CompleteOffsetPaginator(AnchoredOffsetPaginator):
+    """`AnchoredOffsetPaginator` for a listing whose every row must be read because what it
+    lacks counts as deleted (deletions.py). A short page ends the plain walk; here it ends the
+    listing only when the page right after its last row is empty. A page cut short (a lagging
+    replica, a timed-out query) is otherwise read as "the rest is gone": it is refused with
+    `IncompleteListingError` instead. Costs one request per listing."""
+
+    def __init__(self, limit: int, offset_param: str = "offset", limit_param: str = "limit"
+                 ) -> None:
+        super().__init__(limit, offset_param, limit_param)
+        self.confirming = False
+
+    def init_request(self, request: Request) -> None:
+        self.confirming = False
+        super().init_request(request)
+
+    def take_page(self, rows: list[Any]) -> None:
+        if self.confirming:
+            _refuse_rows_after_the_end(rows, f"offset {self.offset}")
+            self._has_next_page = False
+            return
+        super().take_page(rows)
+        if not self.has_next_page and rows:
+            self.confirming, self._has_next_page = True, True
+            self.offset += len(rows)
+
+
+class CompleteCursorPaginator(CursorPaginator):
+    """`CursorPaginator` for a listing whose every row must be read (see
+    `CompleteOffsetPaginator`): a short page ends it only when the page after its last row's
+    cursor is empty, and a page with a row an earlier page had (`key`) did not follow its
+    cursor: both are refused with `IncompleteListingError`. Offset paging, when rows carry
+    no cursor, is `CompleteOffsetPaginator` (its pages overlap by design)."""
+
+    def __init__(self, limit: int, key: str) -> None:
+        super().__init__(limit)
+        self.key = key
+        self.confirming = False
+        self._listed: set[str] = set()
+
+    def init_request(self, request: Request) -> None:
+        self.confirming = False
+        self._listed.clear()
+        super().init_request(request)
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        rows = data or []
+        if self.confirming:
+            self._refuse_repeats(rows)
+            _refuse_rows_after_the_end(rows, "the last row's cursor")
+            self._has_next_page = False
+            return
+        if self.by_offset is None:
+            self._refuse_repeats(rows)
+        super().update_state(response, data)
+
+    def _refuse_repeats(self, rows: list[Any]) -> None:
+        keys = [str(row[self.key]) for row in rows if isinstance(row, dict) and row.get(self.key)]
+        repeated = self._listed.intersection(keys)
+        if repeated:
+            raise IncompleteListingError(
+                f"a page did not follow its cursor ({len(repeated)} rows of earlier pages "
+                f"again, e.g. {self.key} {min(repeated)})")
+        self._listed.update(keys)
+
+    def _last_page(self, rows: list[Any]) -> None:
+        cursor = _cursor_of(rows[-1]) if rows else None
+        if cursor:
+            self._cursor, self.confirming = cursor, True
+        elif rows:  # no cursor to confirm the end with: the offset after the page does it
+            self._go_on_by_offset(rows)
+        else:
+            self._has_next_page = False
+
+    def _offset_paginator(self) -> AnchoredOffsetPaginator:
+        return CompleteOffsetPaginator(self.limit)
+
+
+def _refuse_rows_after_the_end(rows: list[Any], where: str) -> None:
+    if rows:
+        raise IncompleteListingError(
+            f"a page shorter than its limit was followed by {len(rows)} more rows after "
+            f"{where} (a page cut short)")
+
+
+def _cursor_of(row: Any) -> str | None:
+    return row.get("cursor") or None if isinstance(row, dict) else None
 
 
 def _identity(row: Any) -> str:

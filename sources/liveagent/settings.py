@@ -40,6 +40,11 @@ DELETED_AT = "_liveagent_deleted_at"
 REMOVED = "_liveagent_removed"
 DELETE_MODES = ("mark", "remove")
 DEFAULT_RECONCILE_DAYS = 7  # all conversation ids are listed this often to find purged ones
+# a listing that lacks more of a table's live keys than this share, or than the few rows
+# always allowed (at most half a table: real deletions in a short list, like a knowledge-base
+# category with its 6 articles of 40 entries), whichever is more, is a wrong answer
+DEFAULT_MAX_DELETED_SHARE = 0.05
+DELETES_ALWAYS_ALLOWED = 10
 
 
 @dataclass(frozen=True)

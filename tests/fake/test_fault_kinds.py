@@ -60,6 +60,49 @@ class TestErrorEnvelope:
         assert '"statuscode":500,' in api.call("GET", "/api/tags").text
 
 
+class TestListings:
+    """Answers of the account, rewritten: a listing that says "nothing", lacks its list, is
+    cut short, or does not follow its cursor; each fires once, then the account answers."""
+
+    def test_an_empty_list(self, api: Api) -> None:
+        api.fake.faults.add("empty_list", path=r"/api/tags$", times=1)
+        assert api.get("/api/tags") == {"tags": []}
+        assert len(api.get("/api/tags")["tags"]) == 12
+
+    def test_no_list_key(self, api: Api) -> None:
+        api.fake.faults.add("no_list", path=r"/api/knowledgebase/entries$", times=1)
+        assert api.get("/api/knowledgebase/entries", limit=500) == {}
+        assert api.get("/api/knowledgebase/entries", limit=500)["entries"]
+
+    def test_a_cut_page_keeps_its_first_rows(self, api: Api) -> None:
+        whole = api.get("/api/conversations", limit=50)["conversations"]
+        api.fake.faults.add("cut_list", path=r"/api/conversations$", keep=20, times=1)
+        assert api.get("/api/conversations", limit=50)["conversations"] == whole[:20]
+        assert len(api.get("/api/conversations", limit=50)["conversations"]) == 50
+
+    def test_a_page_that_does_not_follow_its_cursor(self, api: Api) -> None:
+        first = api.get("/api/conversations", limit=20)["conversations"]
+        after = {"limit": 20, "cursor": first[-1]["cursor"]}
+        second = api.get("/api/conversations", **after)["conversations"]
+        assert {row["conversationid"] for row in first}.isdisjoint(
+            row["conversationid"] for row in second)
+        api.fake.faults.add("ignore_paging", path=r"/api/conversations$", times=1)
+        assert api.get("/api/conversations", **after)["conversations"] == first
+        assert api.get("/api/conversations", **after)["conversations"] == second
+
+    def test_offsets_are_ignored_too(self, api: Api) -> None:
+        first = api.get("/api/knowledgebase/entries", limit=5)["entries"]
+        api.fake.faults.add("ignore_paging", times=1)
+        assert api.get("/api/knowledgebase/entries", limit=5, offset=5)["entries"] == first
+
+    def test_errors_and_writes_pass_unchanged(self, api: Api) -> None:
+        api.fake.faults.add("no_list")
+        assert api.call("GET", "/api/tags/nope").json()["response"]["statuscode"] == 404
+        assert api.get("/api/tags") == {}
+        tag = api.fake.account.directory.tags()[0].id
+        assert api.call("DELETE", f"/api/tags/{tag}").json()["response"]["status"] == "OK"
+
+
 def test_unknown_kind_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="error_envelope"):
         FaultRule("envelope")

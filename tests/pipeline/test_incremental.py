@@ -81,10 +81,12 @@ def test_kb_entries_are_incremental(
     account.touch_kb_entry(5, title="Renamed entry")
     fake.log.clear()
     assert run_cli() == 0
-    changed, everything = sorted(fake.log.select(path="/knowledgebase/entries$"),
-                                 key=lambda call: "date_changed" not in call.params)
+    changed, *everything = sorted(fake.log.select(path="/knowledgebase/entries$"),
+                                  key=lambda call: "date_changed" not in call.params)
     assert "date_changed" in changed.params
-    assert "date_changed" not in everything.params  # the day's listing of every entry: deletes
+    # the day's listing of every entry (deletes): one page, and the empty one after it
+    assert [call.params for call in everything] == [{"limit": "500", "offset": str(offset)}
+                                                    for offset in (0, 40)]
     assert warehouse.scalar("SELECT title FROM {ds}.kb_entries WHERE kb_entry_id = '5'") == \
         "Renamed entry"
     assert warehouse.scalar("SELECT count(*) FROM {ds}.kb_entries") == 40

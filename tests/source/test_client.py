@@ -12,16 +12,22 @@ from liveagent_fake.models import Account
 from liveagent_fake.realworld import RealWorld
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.client import LiveAgentClient, api_url, request_kind
-from sources.liveagent.deletions import Deletions
+from sources.liveagent.deletions import DeletePolicy, Deletions
 from sources.liveagent.exceptions import (
     AuthenticationError,
     ConfigurationError,
+    IncompleteListingError,
     NotFoundError,
     RefusedError,
     RequestError,
     UnavailableError,
 )
-from sources.liveagent.paginators import AnchoredOffsetPaginator, CursorPaginator
+from sources.liveagent.paginators import (
+    AnchoredOffsetPaginator,
+    CompleteCursorPaginator,
+    CompleteOffsetPaginator,
+    CursorPaginator,
+)
 from sources.liveagent.reading import Reading
 from sources.liveagent.transforms import AccountTime
 from tests.support import make_account
@@ -119,9 +125,72 @@ class TestPaging:
         after = client.get("conversations", {"limit": 10, "offset": 10})["conversations"]
         assert after[0]["conversationid"] == account.conversation_id(13)
 
+    def test_an_answer_without_its_list_is_a_bad_answer(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake, attempts=2)
+        fake.faults.add("no_list", path="/api/tags$", times=1)
+        assert len(client.listing("tags", "tags")) == 12  # retried
+        assert client.metrics.bad_answers == {"an answer without its 'tags' list": 1}
+        fake.faults.add("no_list", path="/api/tags$")
+        with pytest.raises(UnavailableError, match="without its 'tags' list"):
+            client.listing("tags", "tags")
+        fake.faults.clear()
+        fake.faults.add("empty_list", path="/api/tags$", times=1)
+        assert client.listing("tags", "tags") == []  # an empty list is a list
+
     def test_get_returns_the_response_object(self, fake: FakeLiveAgent) -> None:
         status = client_for(fake).get("application/status")
         assert set(status) == {"liveagentversion", "current_server_time"}
+
+
+class TestCompleteListings:
+    """The paginators of listings that find deletions: every row or a refusal."""
+
+    def listing(self, fake: FakeLiveAgent) -> list[list[dict]]:
+        client = client_for(fake)
+        return list(client.paginate("conversations", "conversations",
+                                    CompleteCursorPaginator(10, "conversationid")))
+
+    def test_a_short_page_ends_the_listing_once_the_page_after_it_is_empty(
+            self, fake: FakeLiveAgent) -> None:
+        pages = self.listing(fake)
+        assert [len(p) for p in pages] == [10, 10, 5, 0]
+        last = fake.log.select(path="/api/conversations$")[-1]
+        assert last.params == {"limit": "10", "cursor": pages[2][-1]["cursor"]}
+
+    def test_a_page_cut_short_is_refused(self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("cut_list", path="/api/conversations$", skip=1, keep=3, times=1)
+        with pytest.raises(IncompleteListingError, match="followed by 10 more rows"):
+            self.listing(fake)
+        fake.faults.add("cut_list", path="/api/conversations$", skip=1, keep=3, times=1)
+        plain = client_for(fake).paginate("conversations", "conversations", CursorPaginator(10))
+        assert sum(len(page) for page in plain) == 13  # what a plain listing takes for all
+
+    def test_a_page_that_does_not_follow_its_cursor_is_refused(
+            self, fake: FakeLiveAgent) -> None:
+        fake.faults.add("ignore_paging", path="/api/conversations$", skip=1, times=1)
+        with pytest.raises(IncompleteListingError, match="did not follow its cursor"):
+            self.listing(fake)
+
+    def test_rows_without_a_cursor_are_confirmed_by_offset(
+            self, fake: FakeLiveAgent, account: Account) -> None:
+        account.real_world = RealWorld(no_cursor=True)
+        pages = self.listing(fake)
+        assert [e.params.get("offset") for e in fake.log.entries()] == [None, "9", "18", "25"]
+        assert {r["conversationid"] for p in pages for r in p} == \
+            {account.conversation_id(i) for i in range(25)}
+        fake.faults.add("cut_list", path="/api/conversations$", skip=2, keep=3, times=1)
+        with pytest.raises(IncompleteListingError, match="after offset 21"):
+            self.listing(fake)
+
+    def test_offset_listings_confirm_their_end(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake)
+        pages = list(client.paginate("knowledgebase/entries", "entries",
+                                     CompleteOffsetPaginator(15)))
+        assert [len(p) for p in pages] == [15, 15, 12, 0]
+        assert [e.params["offset"] for e in fake.log.entries()] == ["0", "14", "28", "40"]
+        fake.faults.add("empty_list", path="/api/knowledgebase/entries$", times=1)
+        assert list(client.paginate("knowledgebase/entries", "entries",
+                                    CompleteOffsetPaginator(15))) == [[]]
 
 
 class TestErrors:
@@ -237,7 +306,7 @@ class TestIdsInUrls:
     def test_each_id_is_one_encoded_path_segment(self, fake: FakeLiveAgent, weird: str,
                                                  path: str) -> None:
         now = datetime.now(timezone.utc)
-        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions("mark", now))
+        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions(DeletePolicy(), now))
         assert reading.get_if_exists("conversations", weird, "messages") is None  # 404
         [entry] = fake.log.entries()
         assert entry.path == f"/api/conversations/{path}/messages"
@@ -245,7 +314,7 @@ class TestIdsInUrls:
     @pytest.mark.parametrize("dots", [".", ".."])
     def test_an_id_no_url_can_carry_is_refused(self, fake: FakeLiveAgent, dots: str) -> None:
         now = datetime.now(timezone.utc)
-        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions("mark", now))
+        reading = Reading(client_for(fake), AccountTime("GMT"), now, Deletions(DeletePolicy(), now))
         with pytest.raises(RefusedError, match="no URL path can carry"):
             reading.get_if_exists("conversations", dots, "messages")
         assert fake.log.total == 0
