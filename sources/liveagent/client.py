@@ -322,6 +322,12 @@ class LiveAgentClient:
     def metrics(self) -> RequestMetrics:
         return self._adapter.metrics
 
+    @property
+    def reached(self) -> bool:
+        """Whether the account answered the probe: a request failing before is the account's
+        failure (a wrong URL, an account out of reach), not one endpoint's."""
+        return self._status is not None
+
     def server_status(self) -> dict[str, Any]:
         """GET /application/status as the probe received it (version, account's clock)."""
         self._ensure_probed()

@@ -17,6 +17,7 @@ import dlt
 
 from .details import new_or_changed, select_for_details
 from .exceptions import AnswerError, BadRowError
+from .isolation import fails_alone
 from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
 from .rejections import for_table, unit
@@ -110,6 +111,7 @@ def _fetch_details(reading: Reading, table: Table, listed: Any, path: str | None
 
 # -- companies -------------------------------------------------------------------------------
 @dlt.resource(name="company_list", selected=False)
+@fails_alone
 def company_list(reading: Reading) -> Iterator[Any]:
     yield reading.client.get("companies").get("companies") or []
 
@@ -132,6 +134,7 @@ def companies(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
 
 # -- agents ----------------------------------------------------------------------------------
 @dlt.resource(name="agent_list", selected=False)
+@fails_alone
 def agent_list(reading: Reading) -> Iterator[Any]:
     yield reading.client.get("onlinestatus/agents").get("agentsOnlineStates") or []
 
@@ -182,6 +185,7 @@ def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:
     @dlt.resource(**merge_hints(table))
+    @fails_alone
     def rows(reading: Reading) -> Iterator[Any]:
         yield from _whole_list(reading, table, reading.client.get(path).get(data_key) or [])
 
@@ -195,6 +199,7 @@ suggestion_categories = _simple_list(SUGGESTION_CATEGORIES, "suggestioncategorie
 
 
 @dlt.resource(**merge_hints(KNOWLEDGEBASES))
+@fails_alone
 def knowledgebases(reading: Reading) -> Iterator[Any]:
     paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
     pages = reading.client.paginate("knowledgebase/knowledgebases", "knowledgebases", paginator)
@@ -203,6 +208,7 @@ def knowledgebases(reading: Reading) -> Iterator[Any]:
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged"))
+@fails_alone
 def kb_entries(
     reading: Reading,
     datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
@@ -237,6 +243,7 @@ def kb_entries(
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged", resource="kb_entry_deletions"))
+@fails_alone
 def kb_entry_deletions(reading: Reading, now: bool) -> Iterator[Any]:
     """Entries deleted outright (not through their `deleted` flag) leave the listing without a
     trace the `date_changed` filter could show: once per account day (or `now`), every entry
