@@ -385,15 +385,20 @@ class LiveAgentClient:
         except BadAnswer as error:
             failure = self._answer_error(path, error.problem, attempts)
         except RequestException as error:
-            failure = UnavailableError(
-                f"LiveAgent at {self.base_url} could not be reached for {path} after "
-                f"{attempts} attempts ({self.redact(_reason(error))}); check "
-                "sources.liveagent.base_url and the network"
-            )
+            failure = UnavailableError(self._unreachable(path, attempts, error))
         if failure is not None:
             # raised outside the except block: the original error, whose text carries the
             # URL with the key, must not ride along as __context__ (dlt's trace stores it)
             raise failure
+
+    def _unreachable(self, path: str, attempts: int, error: RequestException) -> str:
+        reason = self.redact(_reason(error))
+        if self.reached:  # the account answered before: this endpoint did not
+            return (f"LiveAgent at {self.base_url} did not answer {path} after {attempts} "
+                    f"attempts ({reason})")
+        return (f"LiveAgent at {self.base_url} could not be reached for {path} after "
+                f"{attempts} attempts ({reason}); check sources.liveagent.base_url and the "
+                "network")
 
     def redact(self, text: str) -> str:
         """`text` without the API key, however it got there."""

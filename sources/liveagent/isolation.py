@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,8 @@ from typing import Any, TypeVar
 import dlt
 
 from .exceptions import AuthenticationError, ConfigurationError, LiveAgentError
+
+log = logging.getLogger(__name__)
 
 # failures that no other resource would escape either
 FATAL = (AuthenticationError, ConfigurationError)
@@ -129,6 +132,7 @@ class Isolation:
 
     def _fail(self, group: Group, reason: str) -> None:
         assert self.failures is not None
+        log.warning("%s failed after its retries, the other tables load: %s", group.name, reason)
         self.failures.failed[group.name] = reason
         self.failures.tables.update(dict.fromkeys(group.tables, reason))
         self._restore(group)
