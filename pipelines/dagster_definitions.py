@@ -32,7 +32,7 @@ import dlt
 from dlt.common.schema import Schema
 
 from pipelines.accounts import Account, configured_accounts
-from pipelines.errors import failure_line
+from pipelines.errors import failed_tables_line, failure_line
 from pipelines.runner import (
     RunOptions,
     RunResult,
@@ -135,6 +135,8 @@ def table_assets(target: Target) -> dg.AssetsDefinition:
         options = target.options(config, resources)
         result = _run(context, options, target.source_options())
         yield from materializations(target, options, result, selected)
+        if result.failed:  # recorded after the others: their materializations stand
+            raise dg.Failure(description=failed_tables_line(result.failed, options.account))
 
     return liveagent_tables
 
@@ -161,10 +163,11 @@ def materializations(target: Target, options: RunOptions, result: RunResult,
                      ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
     """A result per selected table; a table the run read without its being selected (the rest
     of the conversation family) is an `AssetMaterialization`: an op may only return outputs of
-    its selection, but may record any asset's materialization."""
+    its selection, but may record any asset's materialization. A table whose reads failed gets
+    none: the op then fails, and with it that asset only."""
     figures = run_metadata(options, result)
     schema = dlt.attach(result.pipeline_name, pipelines_dir=result.pipelines_dir).default_schema
-    for table in result.tables:
+    for table in (table for table in result.tables if table not in result.failed):
         key = target.key(table)
         metadata = {**figures, **table_metadata(schema, options, result, table)}
         if key in selected:

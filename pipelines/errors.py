@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import dlt
@@ -32,6 +32,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the run did not complete: nothing loaded, state not advanced
 EXIT_USAGE = 2  # the command line or the configuration needs fixing
 EXIT_REJECTED = 3  # loaded, but some rows are kept in rejected_rows instead of their tables
+EXIT_TABLES_FAILED = 4  # loaded, but some tables could not be read: their state did not advance
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 _PLACES = "--pipelines-dir/--duckdb-path"
@@ -265,6 +266,23 @@ def known_secrets(account: Account | None = None) -> list[str]:
         return [str(key) for key in keys if key]
     except Exception:  # secrets that cannot even be read cannot leak either
         return []
+
+
+def tables_and_reasons(failed: Mapping[str, str]) -> str:
+    """'tags: why; conversations, messages: why': the tables that failed, those that failed
+    for one reason together (the conversation family fails as a whole)."""
+    by_reason: dict[str, list[str]] = {}
+    for table, reason in failed.items():
+        by_reason.setdefault(reason, []).append(table)
+    return "; ".join(f"{', '.join(tables)}: {reason}" for reason, tables in by_reason.items())
+
+
+def failed_tables_line(failed: Mapping[str, str], account: Account | None = None) -> str:
+    """The line of a run that loaded but could not read some tables, keys masked."""
+    count = len(failed)
+    these = "1 table failed and kept its state (the next run reads it again)" if count == 1 \
+        else f"{count} tables failed and kept their state (the next run reads them again)"
+    return redact(f"loaded, but {these}: {tables_and_reasons(failed)}", known_secrets(account))
 
 
 def failure_line(error: BaseException, api_key: Any = None,

@@ -1,9 +1,10 @@
 """Run history in the warehouse: one row per run in `run_history`, per table it read a row in
 `run_history_tables` (rows written, whether the table then held all LiveAgent has, and if not,
-since when it holds data), and the view `table_freshness` for a dashboard to show: per table,
-`data_as_of` (the end of the last run after which it equalled LiveAgent), `last_written_at`
-(the end of the last run that wrote rows into it), and, as of the last run that read it,
-`complete` and `data_since` (NULL when complete).
+since when it holds data; whether its reads failed, and why), and the view `table_freshness`
+for a dashboard to show: per table, `data_as_of` (the end of the last run after which it
+equalled LiveAgent: a run that could not read it does not count), `last_written_at` (the end of
+the last run that wrote rows into it), and, as of the last run that read it, `complete`,
+`data_since` (NULL when complete), `failed` and `failure` (why).
 
 The rows are written by a pipeline of their own (`<name>_runs`, same destination and
 dataset), after the run: a failed run's pending package stays untouched for the next run to
@@ -31,29 +32,36 @@ FRESHNESS = "table_freshness"
 FRESHNESS_SQL = """
 CREATE OR REPLACE VIEW {view} AS
 WITH reads AS (
-  SELECT t.table_name, t.rows_written, t.complete, t.data_since, r.finished_at,
+  SELECT t.table_name, t.rows_written, t.data_since, t.failure, r.finished_at,
+         CASE WHEN t.failed THEN 1 ELSE 0 END AS failed,
+         CASE WHEN t.failed THEN 0 WHEN t.complete THEN 1 ELSE 0 END AS good,
          row_number() OVER (PARTITION BY t.table_name ORDER BY r.finished_at DESC) AS newest
   FROM {tables} AS t JOIN {runs} AS r ON r.run_id = t.run_id
   WHERE r.outcome <> 'failed')
 SELECT table_name,
-       max(CASE WHEN complete THEN finished_at END) AS data_as_of,
+       max(CASE WHEN good = 1 THEN finished_at END) AS data_as_of,
        max(CASE WHEN rows_written > 0 THEN finished_at END) AS last_written_at,
-       max(CASE WHEN newest = 1 AND complete THEN 1 ELSE 0 END) = 1 AS complete,
-       max(CASE WHEN newest = 1 THEN data_since END) AS data_since
+       max(CASE WHEN newest = 1 THEN good ELSE 0 END) = 1 AS complete,
+       max(CASE WHEN newest = 1 THEN data_since END) AS data_since,
+       max(CASE WHEN newest = 1 THEN failed ELSE 0 END) = 1 AS failed,
+       max(CASE WHEN newest = 1 THEN failure END) AS failure
 FROM reads
 GROUP BY table_name
 """
 
 def run_rows(run_id: str, started_at: datetime, finished_at: datetime, outcome: str,
              detail: str, figures: Mapping[str, Any],
-             tables: Mapping[str, tuple[int, TableCoverage]]
+             tables: Mapping[str, tuple[int, TableCoverage]],
+             failed: Mapping[str, str] | None = None,
              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The row of `run_history` and those of `run_history_tables` for one run: per table the
-    rows written and its coverage."""
+    rows written, its coverage, and whether its reads failed (`failed`: why, by table)."""
+    failed = failed or {}
     run = {"run_id": run_id, "started_at": started_at, "finished_at": finished_at,
            "outcome": outcome, "detail": detail or None, **figures}
     return run, [{"run_id": run_id, "table_name": table, "rows_written": rows,
-                  "complete": coverage.complete, "data_since": _day(coverage.data_from)}
+                  "complete": coverage.complete, "data_since": _day(coverage.data_from),
+                  "failed": table in failed, "failure": failed.get(table)}
                  for table, (rows, coverage) in sorted(tables.items())]
 
 
@@ -103,7 +111,10 @@ def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
     @dlt.resource(name=TABLES, write_disposition="append",
                   columns={"rows_written": {"data_type": "bigint"},
                            "complete": {"data_type": "bool", "nullable": True},
-                           "data_since": {"data_type": "date", "nullable": True}})
+                           "data_since": {"data_type": "date", "nullable": True},
+                           # NULL in rows written before reads could fail alone
+                           "failed": {"data_type": "bool", "nullable": True},
+                           "failure": {"data_type": "text", "nullable": True}})
     def per_table() -> Iterator[list[dict[str, Any]]]:
         yield tables
 

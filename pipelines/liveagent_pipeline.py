@@ -14,7 +14,8 @@ Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in t
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
 Exit codes: 0 every package loaded, 1 the run failed, 2 fix the command line or configuration,
 3 loaded, but rows that break the contract are kept in `rejected_rows` instead of their tables,
-130 interrupted (Ctrl-C).
+4 loaded, but tables whose reads kept failing were not (their state kept; a line names each and
+why), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ from dlt.common import logger as dlt_logger
 
 from pipelines import dashboard, demo, duckdb_commands
 from pipelines.accounts import Account, account_named
-from pipelines.errors import EXIT_OK, EXIT_REJECTED, explain, known_secrets
+from pipelines.errors import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TABLES_FAILED,
+    explain,
+    failed_tables_line,
+    known_secrets,
+)
 from pipelines.logs import quiet_load_jobs
 from pipelines.options import DEFAULT_DUCKDB_WAIT
 from pipelines.progress import Progress
@@ -215,6 +223,10 @@ def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[s
     if args.confirm_deletes:  # for this run only: not a setting that stays on
         settings["confirm_deletes"] = True
     result = run_pipeline(options, context=context, **settings)
+    if result.failed:  # in the summary too; here the one line a failure gets
+        print(f"liveagent-pipeline: {failed_tables_line(result.failed, options.account)}",
+              file=sys.stderr)
+        return summary(options, result), EXIT_TABLES_FAILED
     return summary(options, result), EXIT_REJECTED if result.rejections.open else EXIT_OK
 
 

@@ -17,7 +17,7 @@ from dlt.extract import DltSource
 from pipelines import duckdb_file, history
 from pipelines.comments import write_comments
 from pipelines.configuration import check_dataset, checked_source
-from pipelines.errors import failure_line
+from pipelines.errors import failed_tables_line, failure_line, tables_and_reasons
 from pipelines.options import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_PATH,
@@ -51,11 +51,14 @@ from sources.liveagent import (
     INTERNAL_RESOURCES,
     SELECTED_WITH,
     SNAPSHOT_TABLES,
+    Failures,
     liveagent_source,
 )
 from sources.liveagent.backfill import Backfill
 from sources.liveagent.client import RequestMetrics
 from sources.liveagent.coverage import Coverage
+from sources.liveagent.exceptions import TablesFailedError
+from sources.liveagent.isolation import failing_tables
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.settings import (
     DEFAULT_MAX_WORKERS,
@@ -120,6 +123,8 @@ class RunResult:
     publications: list[Publication] = field(default_factory=list)  # of the read copy
     # rows the listings found gone or back: {"marked": {"tags": 1}, "removed": ..., ...}
     deletes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # tables whose reads kept failing, with the reason: not updated, their state kept
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def select_resources(source: DltSource, names: list[str]) -> list[str]:
@@ -219,10 +224,9 @@ def empty_duckdb_file(options: RunOptions) -> bool:
 
 def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResult) -> None:
     coverage = result.coverage
-    outcome = f"loaded, {result.rejections.open} rows rejected" if result.rejections.open \
-        else "loaded"
     run, tables = history.run_rows(
-        _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), outcome, "",
+        _run_id(pipeline, started_at), started_at, datetime.now(timezone.utc), outcome(result),
+        failed_tables_line(result.failed) if result.failed else "",
         {"rows_written": sum(result.row_counts.values()), "requests": result.requests,
          "rate_limit_wait_seconds": round(result.rate_limit_wait, 3), "loads": result.loads,
          "history_windows_left": coverage.conversations.windows_left,
@@ -235,8 +239,18 @@ def record_success(pipeline: dlt.Pipeline, started_at: datetime, result: RunResu
          "rows_unmarked": sum(result.deletes.get("unmarked", {}).values()),
          "deletes": result.deletes or None},
         {table: (result.row_counts.get(table, 0), coverage.table(table))
-         for table in result.tables})
+         for table in result.tables}, result.failed)
     history.record(pipeline, run, tables)
+
+
+def outcome(result: RunResult) -> str:
+    """`loaded`, and what it lacks: tables that failed, rows rejected."""
+    parts = ["loaded"]
+    if result.failed:
+        parts.append(f"{len(result.failed)} table{'s' if len(result.failed) > 1 else ''} failed")
+    if result.rejections.open:
+        parts.append(f"{result.rejections.open} rows rejected")
+    return ", ".join(parts)
 
 
 def record_failure(pipeline: dlt.Pipeline, started_at: datetime, error: BaseException,
@@ -288,18 +302,22 @@ def _run_locked(
     deadline = None if options.max_duration is None else started + options.max_duration
     names, counts, loads = options.resources, Counter[str](), 0
     tables: set[str] = set()
+    failed: dict[str, str] = {}  # tables whose reads failed in a load of this run, and why
     while True:  # a long backfill commits one catch-up chunk or history window per load
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
         if deadline is not None:
             first["time_budget"] = deadline - time.monotonic()
+        failures = Failures()
         source = liveagent_source(**dates, **first, history_only=loads > 0, metrics=metrics,
-                                  **source_options)
+                                  failures=failures, **source_options)
         selected = select_resources(source, names)
-        tables |= set(tables_of(source, selected))
+        read = tables_of(source, selected)
+        tables |= set(read)
         before = coverage_of(pipeline)
         try:
             load_info, loaded = load_once(pipeline, source.with_resources(*selected), options,
-                                          context, refresh=options.full_refresh and loads == 0)
+                                          context, refresh=options.full_refresh and loads == 0,
+                                          failures=None if loads else failures)
         except (Exception, KeyboardInterrupt) as error:
             if loads:
                 raise LoadsCommitted(loads) from error
@@ -307,9 +325,12 @@ def _run_locked(
         counts.update(loaded)
         loads = context.loads = loads + 1
         copy.changed()
+        failed |= {table: why for table, why in failures.tables.items() if table in read}
         after = coverage_of(pipeline)
         # a run reads all history it has time for: later loads read what has history left
-        names = after.pending(tables_of(source, selected)) if end_date is None else []
+        # (a table that failed in this run is not read again: its state did not move)
+        names = [name for name in after.pending(read) if name not in failed] \
+            if end_date is None else []
         if not names:
             break
         if after == before:
@@ -343,6 +364,7 @@ def _run_locked(
         tables=sorted(tables),
         loads=loads,
         deletes=deletes_by_action(Counter(metrics.deletes) - deletes_before),
+        failed=dict(sorted(failed.items())),
     )
 
 
@@ -375,13 +397,19 @@ def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:
 
 
 def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
-              context: RunContext, refresh: bool) -> tuple[LoadInfo, dict[str, int]]:
-    """Extract, normalize and load one package; its state commits with the load."""
+              context: RunContext, refresh: bool, failures: Failures | None = None
+              ) -> tuple[LoadInfo, dict[str, int]]:
+    """Extract, normalize and load one package; its state commits with the load. With
+    `failures` (the source's, on a run's first load), a package whose every read failed is not
+    loaded: the run fails."""
     workers = dlt.config.get("sources.liveagent.max_workers", int) or DEFAULT_MAX_WORKERS
     context.step = "extract"
     extracted = pipeline.extract(
         source, workers=workers, refresh="drop_sources" if refresh else None,
         loader_file_format=loader_file_format(options))  # type: ignore[arg-type]
+    if failures is not None and failures.everything:
+        pipeline.drop()  # its package and the local state it advanced, as below
+        raise TablesFailedError(f"no table could be read: {tables_and_reasons(failures.tables)}")
     context.step = "normalize"
     try:
         pipeline.normalize()
@@ -437,6 +465,8 @@ def summary(options: RunOptions, result: RunResult) -> str:
     width = max((len(t) for t in result.row_counts), default=10)
     if unchanged is None:
         lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
+    if result.failed:
+        lines.append(failed_tables_line(result.failed, options.account))
     if result.bad_answers:
         kinds = ", ".join(f"{n} x {kind}" for kind, n in sorted(result.bad_answers.items()))
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
@@ -484,7 +514,18 @@ def status_lines(options: RunOptions) -> list[str]:
         lines.append(f"  reports: closed days loaded through {closed}")
     lines += [f"  {line}" for line in rejection_lines(options, rejections_in(
         state, datetime.now(timezone.utc)))]
-    return lines
+    return lines + [f"  {line}" for line in failing_lines(state)]
+
+
+def failing_lines(state: dict[str, Any]) -> list[str]:
+    """The tables whose last read failed, as the committed state says."""
+    failing = {table: f"{entry['reason']} (failing since "
+                      f"{datetime.fromisoformat(entry['since']):%Y-%m-%d %H:%M} UTC)"
+               for table, entry in failing_tables(state).items()}
+    if not failing:
+        return []
+    return [f"failed when last read, state kept (the next run reads them again): "
+            f"{tables_and_reasons(failing)}"]
 
 
 def pipelines_dir_of(options: RunOptions) -> str:

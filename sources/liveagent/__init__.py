@@ -14,6 +14,7 @@ from typing import Any
 import dlt
 from dlt.extract import DltResource
 
+from .backfill import STATE_KEY as BACKFILL_KEY
 from .client import LiveAgentClient, RequestMetrics
 from .conversations import (
     CONVERSATION_FAMILY,
@@ -48,6 +49,7 @@ from .directories import (
 )
 from .exceptions import ConfigurationError
 from .history import OpenVersions, conversation_status_changes
+from .isolation import Failures, Group, Isolation
 from .labels import labels
 from .reading import Reading, table_variant
 from .rejections import rejected_rows_hints
@@ -85,13 +87,32 @@ SELECTED_WITH = {"kb_entries": ("kb_entry_deletions",)}
 # tables that get a snapshot every run by design: their rows say a run happened, not that
 # something changed in the account
 SNAPSHOT_TABLES = (AGENT_ONLINE_STATUS.name,)
-__all__ = ["CONVERSATION_FAMILY", "INTERNAL_RESOURCES", "SELECTED_WITH", "SNAPSHOT_TABLES",
-           "liveagent_source"]
+# resources whose reads fail together (isolation.py): they share state, or one feeds the
+# others; every other resource is a group of its own
+FAILING_TOGETHER = {
+    "conversations": (*CONVERSATION_FAMILY, "conversation_messages", "conversation_details",
+                      "conversation_detail_fetches"),
+    "companies": ("company_list", "company_fetches", "companies"),
+    "agents": ("agent_list", "agent_fetches", "agents", AGENT_ONLINE_STATUS.name),
+    "kb_entries": ("kb_entries", "kb_entry_deletions"),
+}
+__all__ = ["CONVERSATION_FAMILY", "FAILING_TOGETHER", "INTERNAL_RESOURCES", "SELECTED_WITH",
+           "SNAPSHOT_TABLES", "Failures", "liveagent_source"]
 
 
 def _selected(resource: DltResource, selected: bool) -> DltResource:
     resource.selected = selected
     return resource
+
+
+def _failure_groups(conversation_details: bool) -> list[Group]:
+    """`FAILING_TOGETHER` as groups: their tables are those of their resources that load a
+    table of their own (named after it); the family also owns the backfill record."""
+    return [Group(name, resources,
+                  tuple(r for r in resources if r not in INTERNAL_RESOURCES
+                        and (conversation_details or r != "conversation_details")),
+                  (BACKFILL_KEY,) if name == "conversations" else ())
+            for name, resources in FAILING_TOGETHER.items()]
 
 
 def _zone_check(time: AccountTime) -> Callable[[dict[str, Any]], None]:
@@ -142,13 +163,16 @@ def liveagent_source(
     reconcile: bool = False,
     history_only: bool = False,
     metrics: RequestMetrics | None = None,
+    failures: Failures | None = None,
 ) -> Sequence[DltResource]:
     """Every table of a LiveAgent account. `start_date`/`end_date` are account-local dates
     (or ISO datetimes); an `end_date` makes the run a backfill that leaves incremental state
     untouched. `time_budget` (seconds) bounds the history this load reads (the runner's
     time box); `history_only` makes the reports read history days only (a run's later loads,
     after its first read today's); `metrics` counts this source's requests into a run's
-    counters. See .dlt/config.toml for every option."""
+    counters. With `failures`, a resource whose reads keep failing costs only its tables and
+    is reported there (isolation.py); without, it fails the extract. See .dlt/config.toml for
+    every option."""
     # unknown fields load as sent: dlt would read a text that looks like a datetime as UTC,
     # but LiveAgent's datetimes are in the account's zone (known ones are converted)
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
@@ -173,7 +197,8 @@ def liveagent_source(
     now = datetime.now(UTC)
     policy = DeletePolicy(deletes, max_deleted_share, confirm_deletes)
     reading = Reading(client, time, now,
-                      Deletions(policy, now.replace(microsecond=0), client.metrics))
+                      Deletions(policy, now.replace(microsecond=0), client.metrics),
+                      isolation=Isolation(_failure_groups(conversation_details), failures, now))
     report_days = report_history_days(time_budget, requests_per_minute / 60)
     reports = ReportPlan(
         time.to_local_date(start) if start else None,

@@ -331,6 +331,12 @@ class LiveAgentClient:
     def metrics(self) -> RequestMetrics:
         return self._adapter.metrics
 
+    @property
+    def reached(self) -> bool:
+        """Whether the account answered the probe: a request failing before is the account's
+        failure (a wrong URL, an account out of reach), not one endpoint's."""
+        return self._status is not None
+
     def server_status(self) -> dict[str, Any]:
         """GET /application/status as the probe received it (version, account's clock)."""
         self._ensure_probed()
@@ -398,15 +404,20 @@ class LiveAgentClient:
         except BadAnswer as error:
             failure = self._answer_error(path, error.problem, attempts)
         except RequestException as error:
-            failure = UnavailableError(
-                f"LiveAgent at {self.base_url} could not be reached for {path} after "
-                f"{attempts} attempts ({self.redact(_reason(error))}); check "
-                "sources.liveagent.base_url and the network"
-            )
+            failure = UnavailableError(self._unreachable(path, attempts, error))
         if failure is not None:
             # raised outside the except block: the original error, whose text carries the
             # URL with the key, must not ride along as __context__ (dlt's trace stores it)
             raise failure
+
+    def _unreachable(self, path: str, attempts: int, error: RequestException) -> str:
+        reason = self.redact(_reason(error))
+        if self.reached:  # the account answered before: this endpoint did not
+            return (f"LiveAgent at {self.base_url} did not answer {path} after {attempts} "
+                    f"attempts ({reason})")
+        return (f"LiveAgent at {self.base_url} could not be reached for {path} after "
+                f"{attempts} attempts ({reason}); check sources.liveagent.base_url and the "
+                "network")
 
     def redact(self, text: str) -> str:
         """`text` without the API key, however it got there."""

@@ -20,6 +20,7 @@ from .backfill import Backfill
 from .client import RequestMetrics
 from .deletions import every_row
 from .exceptions import AnswerError
+from .isolation import fails_alone
 from .paginators import CompleteCursorPaginator
 from .reading import (
     Reading,
@@ -71,6 +72,7 @@ class ConversationPlan:
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged"))
+@fails_alone
 def conversations(reading: Reading, plan: ConversationPlan) -> Iterator[Any]:
     """Conversations changed since the high-water mark (the incremental part), then, once that
     has caught up, at most one window of history, newest first (see backfill.py).
@@ -209,6 +211,7 @@ def messages(fetched: ConversationMessages | None) -> Iterator[list[Row]]:
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_retries"))
+@fails_alone
 def conversation_retries(reading: Reading) -> Iterator[Any]:
     """Conversations an earlier run rejected (their row, or their messages) are read again by
     id until they load: GET /conversations/{id}, then its messages. Their rows go to the
@@ -309,6 +312,7 @@ RECONCILED_ON = "reconciled_on"
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_reconciliation"))
+@fails_alone
 def conversation_reconciliation(reading: Reading, every_days: int, now: bool) -> Iterator[Any]:
     """Conversations purged from LiveAgent's trash leave the listing without a trace a change
     filter could show. Every `every_days` (or `now`), every conversation is listed (cursor

@@ -18,6 +18,7 @@ import dlt
 from .deletions import every_row
 from .details import new_or_changed, select_for_details
 from .exceptions import AnswerError, BadRowError
+from .isolation import fails_alone
 from .paginators import AnchoredOffsetPaginator, CompleteOffsetPaginator, without_repeats
 from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
 from .rejections import for_table, unit
@@ -112,11 +113,13 @@ def _fetch_details(reading: Reading, table: Table, listed: Any, path: str | None
 
 # -- companies -------------------------------------------------------------------------------
 @dlt.resource(name="company_list", selected=False)
+@fails_alone
 def company_list(reading: Reading) -> Iterator[Any]:
     yield reading.client.listing("companies", "companies")
 
 
 @dlt.transformer(name="company_fetches", selected=False)
+@fails_alone  # the listing is checked here, against the loaded keys
 def company_fetches(listed: Any, reading: Reading, details: bool, refresh_days: int) -> Any:
     """Companies new or changed in the list (the API has no change filter), with their details
     read concurrently; every company's details again every `refresh_days`."""
@@ -134,11 +137,13 @@ def companies(read: ReadUnit | None, reading: Reading) -> Iterator[Any]:
 
 # -- agents ----------------------------------------------------------------------------------
 @dlt.resource(name="agent_list", selected=False)
+@fails_alone
 def agent_list(reading: Reading) -> Iterator[Any]:
     yield reading.client.listing("onlinestatus/agents", "agentsOnlineStates")
 
 
 @dlt.transformer(name="agent_fetches", selected=False)
+@fails_alone  # the listing is checked here, against the loaded keys
 def agent_fetches(listed: Any, reading: Reading, refresh_days: int) -> Any:
     """Agents new or changed in the online-status list, with their details (`authtoken` and
     `browsercookiename` dropped on read); every agent's details again every `refresh_days`."""
@@ -187,6 +192,7 @@ def _whole_list(reading: Reading, table: Table, raw: Any) -> Iterator[Any]:
 
 def _simple_list(table: Table, path: str, data_key: str) -> Any:
     @dlt.resource(**merge_hints(table))
+    @fails_alone
     def rows(reading: Reading) -> Iterator[Any]:
         yield from _whole_list(reading, table, reading.client.listing(path, data_key))
 
@@ -200,6 +206,7 @@ suggestion_categories = _simple_list(SUGGESTION_CATEGORIES, "suggestioncategorie
 
 
 @dlt.resource(**merge_hints(KNOWLEDGEBASES))
+@fails_alone
 def knowledgebases(reading: Reading) -> Iterator[Any]:
     paginator = CompleteOffsetPaginator(KB_PAGE_SIZE)
     pages = reading.client.paginate("knowledgebase/knowledgebases", "knowledgebases", paginator)
@@ -208,6 +215,7 @@ def knowledgebases(reading: Reading) -> Iterator[Any]:
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged"))
+@fails_alone
 def kb_entries(
     reading: Reading,
     datechanged: dlt.sources.incremental[datetime] = dlt.sources.incremental("datechanged"),
@@ -242,6 +250,7 @@ def kb_entries(
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged", resource="kb_entry_deletions"))
+@fails_alone
 def kb_entry_deletions(reading: Reading, now: bool) -> Iterator[Any]:
     """Entries deleted outright (not through their `deleted` flag) leave the listing without a
     trace the `date_changed` filter could show: once per account day (or `now`), every entry

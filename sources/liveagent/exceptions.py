@@ -51,3 +51,8 @@ class IncompleteListingError(RequestError):
 class BadRowError(RequestError):
     """A row breaks the contract (no key, a malformed datetime, a structure where a value
     belongs, a changed type): it is kept in `rejected_rows` instead of loaded."""
+
+
+class TablesFailedError(LiveAgentError):
+    """Every table a load read failed after its retries (each costs only itself, see
+    isolation.py; when none is left, nothing of the load is worth loading)."""

@@ -17,6 +17,7 @@ from .client import LiveAgentClient
 from .contract import Contracts
 from .deletions import Deletions
 from .exceptions import ConfigurationError, NotFoundError, RefusedError
+from .isolation import Isolation
 from .rejections import RejectedRows, for_table
 from .settings import Table
 from .transforms import AccountTime, Rejected, Row, column_hints
@@ -26,14 +27,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Reading:
-    """The client, the account's time zone, the type contract of unknown fields and the
-    rejected-row registry of one source instance (one load)."""
+    """The client, the account's time zone, the type contract of unknown fields, the
+    rejected-row registry and the isolation of failing resources of one source instance (one
+    load)."""
 
     client: LiveAgentClient
     time: AccountTime
     noticed_at: datetime  # when this load noticed what it rejects or finds deleted (UTC)
     deletions: Deletions
     contracts: Contracts = field(default_factory=Contracts)
+    isolation: Isolation = field(default_factory=Isolation)  # what a failing resource costs
     _rejections: RejectedRows | None = None
 
     def snapshot(self) -> datetime | None:

@@ -27,6 +27,7 @@ from dlt.extract import DltResource
 from .backfill import Backfill
 from .details import digest
 from .exceptions import ConfigurationError
+from .isolation import fails_alone
 from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading
 from .rejections import for_table, unit
@@ -126,7 +127,8 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
 
     @dlt.resource(name=table.name, primary_key=table.primary_key, write_disposition="merge",
                   columns=column_hints(table))
-    def report_windows() -> Iterator[Any]:
+    @fails_alone  # a failed report's state, set below before its days are read, goes back
+    def report_windows(reading: Reading) -> Iterator[Any]:
         state = dlt.current.resource_state()
         today = reading.client.account_today(reading.time)
         lower = report_floor(start, today)
@@ -158,7 +160,7 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
             if read_again is None or read_again.changed(day, rows):
                 yield rows
 
-    return report_windows()
+    return report_windows(reading)
 
 
 class ReadAgain:
