@@ -18,6 +18,10 @@ Kinds:
 - ``error_envelope``: the documented error envelope with `statuscode` = `status` (500, 503,
   429, 404, 400, ...) under HTTP `http_status` (default 200: some clients treat
   `"status": "ERROR"` under 200 as an error, dianhailu/cs--center)
+- ``empty_groups``, ``no_groups_key``, ``lagging_replica``: a GET
+  /conversations/{id}/messages answer that falls short of what the listing counts: an empty
+  `groups` list, no `groups` key at all, or every group but the newest (by `datecreated`, the
+  last of equals), as a read replica that lags behind the listing would answer
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
@@ -38,7 +42,8 @@ from .exceptions import TooManyRequests, error_for_status
 from .wire import Reply, encode_json
 
 KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
-         "empty", "not_json", "error_envelope")
+         "empty", "not_json", "error_envelope", "empty_groups", "no_groups_key",
+         "lagging_replica")
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     "</center><hr><center>nginx</center></body></html>"
@@ -147,6 +152,53 @@ CANNED: dict[str, Callable[[FaultRule], Reply]] = {
     "not_json": _php_warning,
     "error_envelope": _error_envelope,
 }
+
+
+# -- answers rewritten on their way out -------------------------------------------------------
+def _groups(payload: dict) -> dict | None:
+    """The `response` of a /messages answer, None for any other answer."""
+    response = payload.get("response")
+    return response if isinstance(response, dict) and "groups" in response else None
+
+
+def _empty_groups(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None:
+        response["groups"] = []
+    return payload
+
+
+def _no_groups_key(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None:
+        del response["groups"]
+    return payload
+
+
+def _lagging_replica(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None and response["groups"]:
+        groups = response["groups"]
+        newest = max(range(len(groups)), key=lambda i: (groups[i]["datecreated"], i))
+        del groups[newest]
+    return payload
+
+
+REWRITES: dict[str, Callable[[dict], dict]] = {
+    "empty_groups": _empty_groups,
+    "no_groups_key": _no_groups_key,
+    "lagging_replica": _lagging_replica,
+}
+
+
+def rewritten(rule: FaultRule | None, payload: dict) -> dict:
+    """`payload` as a rule of a rewriting kind (mutate and the ones above) sends it."""
+    if rule is None:
+        return payload
+    if rule.kind == "mutate":
+        return payload if rule.transform is None else rule.transform(payload)
+    rewrite = REWRITES.get(rule.kind)
+    return payload if rewrite is None else rewrite(payload)
 
 
 def canned_reply(rule: FaultRule | None) -> Reply | None:

@@ -25,7 +25,7 @@ from .exceptions import (
     ServerError,
     TooManyRequests,
 )
-from .faults import FaultInjector, FaultRule, canned_reply
+from .faults import FaultInjector, FaultRule, canned_reply, rewritten
 from .models import Account
 from .requestlog import LoggedRequest, RequestLog
 from .responses import Request
@@ -261,9 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
         if canned is not None:
             return self._send_reply(canned)
         status, payload, headers = fake.answer(method, path, params)
-        if rule is not None and rule.kind == "mutate" and rule.transform is not None \
-                and status == 200 and isinstance(payload, dict):
-            payload = rule.transform(payload)
+        if status == 200 and isinstance(payload, dict):
+            payload = rewritten(rule, payload)
         body = payload.encode() if isinstance(payload, str) else encode_json(payload)
         if rule is not None and rule.kind == "truncate":
             self._send(status, body, "application/json", headers, cut=len(body) // 2)
