@@ -122,6 +122,7 @@ class RequestMetrics:
         self.bad_answers: Counter[str] = Counter()
         # rows extracted only to delete (hard-delete markers), by table: not rows of the table
         self.delete_markers: Counter[str] = Counter()
+        self.taken_short = 0  # conversations whose messages were loaded short, as given
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -170,6 +171,11 @@ class RequestMetrics:
         if count:
             with self._lock:
                 self.delete_markers[table] += count
+
+    def add_taken_short(self) -> None:
+        """A conversation's messages stayed short for all their reads: loaded as given."""
+        with self._lock:
+            self.taken_short += 1
 
     def add_bad_answer(self, kind: str) -> None:
         with self._lock:

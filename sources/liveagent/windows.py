@@ -184,11 +184,15 @@ def read_range(reading: Reading, start: datetime | None, end: datetime) -> Itera
 
 
 def _settle_rows(reading: Reading, rejected: list[Rejected]) -> list[Row]:
-    """Rejected conversation rows, each the rejection of its own unit."""
+    """Rejected conversation rows, each the rejection of its own unit; the keyless ones share
+    one, which nothing reads again whole (one does not end another)."""
     rows: list[Row] = []
     for found in rejected:
-        rows += reading.rejections().settle(unit("conversations", found.key or "#"), [found],
-                                            conversationid=found.key)
+        if found.key:
+            rows += reading.rejections().settle(unit("conversations", found.key), [found],
+                                                conversationid=found.key)
+        else:
+            rows += reading.rejections().keep(unit("conversations", "#"), [found])
     return rows
 
 
