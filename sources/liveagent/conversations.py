@@ -198,6 +198,8 @@ def to_load(reading: Reading, fetched: ConversationMessages) -> MessagesToLoad:
     fallen short `short_message_reads` times: then they load as LiveAgent gives them."""
     rejections, cid = reading.rejections(), fetched.conversationid
     read = unit("messages", cid)
+    if not rejections.first_answer(read):  # read by the listing and by id: the first decides
+        return MessagesToLoad(cid, [], [], [])
     notes = {} if fetched.listed is None else {LISTED: fetched.listed}
     if fetched.answered is None and fetched.rejected:  # the request kept failing
         return MessagesToLoad(cid, [], [], rejections.keep(read, fetched.rejected, cid, notes))
@@ -286,7 +288,10 @@ def _read_again(reading: Reading, conversationid: str, checks: tuple[Check, Chec
     conversation that answers keeps its messages kept) is LiveAgent saying it is gone."""
     rejections = reading.rejections()
     listed = rejections.notes(unit("messages", conversationid)).get(LISTED)
-    if rejections.has_open(unit("conversations", conversationid)):
+    row_unit = unit("conversations", conversationid)
+    if rejections.has_open(row_unit):
+        if not rejections.first_answer(row_unit):
+            return  # the listing read it in this load
         read = _read_conversation_again(reading, conversationid)
         if read is None:
             yield from _gone(reading, conversationid)

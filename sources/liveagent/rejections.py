@@ -59,6 +59,7 @@ class RejectedRows:
         self._open: dict[str, dict[str, Any]] = state.setdefault(STATE_KEY, {})
         self._now = now
         self._by_unit: dict[str, set[str]] = {}
+        self._answered: set[str] = set()  # units this load decided (`first_answer`)
         for rejection_id, entry in self._open.items():
             self._by_unit.setdefault(entry["unit"], set()).add(rejection_id)
 
@@ -99,6 +100,15 @@ class RejectedRows:
         """What was noted about unit `read` while its rejections stay open."""
         return {name: value for rejection_id in sorted(self._by_unit.get(read, ()))
                 for name, value in self._open[rejection_id].get(NOTES, {}).items()}
+
+    def first_answer(self, read: str) -> bool:
+        """Whether this is the load's first answer for unit `read`: one read twice in a load
+        (by its listing and again by id) is decided once, so neither a read nor a table row
+        counts twice."""
+        if read in self._answered:
+            return False
+        self._answered.add(read)
+        return True
 
     def has_open(self, read: str) -> bool:
         return read in self._by_unit

@@ -189,8 +189,9 @@ def _settle_rows(reading: Reading, rejected: list[Rejected]) -> list[Row]:
     rows: list[Row] = []
     for found in rejected:
         if found.key:
-            rows += reading.rejections().settle(unit("conversations", found.key), [found],
-                                                conversationid=found.key)
+            read = unit("conversations", found.key)
+            if reading.rejections().first_answer(read):
+                rows += reading.rejections().settle(read, [found], conversationid=found.key)
         else:
             rows += reading.rejections().keep(unit("conversations", "#"), [found])
     return rows
@@ -201,8 +202,9 @@ def _loaded(reading: Reading, page: list[Row]) -> Iterator[Any]:
     rejections = reading.rejections()
     settled: list[Row] = []
     for row in page:
-        if rejections.has_open(unit("conversations", row["conversationid"])):
-            settled += rejections.settle(unit("conversations", row["conversationid"]), [])
+        read = unit("conversations", row["conversationid"])
+        if rejections.has_open(read) and rejections.first_answer(read):
+            settled += rejections.settle(read, [])
     if settled:
         yield for_table(settled)
     yield page
