@@ -25,6 +25,10 @@ Kinds:
   rows (a page cut short, as a lagging replica or a timed-out query answers)
 - ``ignore_paging``: answered as if the request carried no `cursor`, `offset` or `limitfrom`:
   the first page again, whatever page was asked for (a page that does not follow its cursor)
+- ``empty_groups``, ``no_groups_key``, ``lagging_replica``: a GET
+  /conversations/{id}/messages answer that falls short of what the listing counts: an empty
+  `groups` list, no `groups` key at all, or every group but the newest (by `datecreated`, the
+  last of equals), as a read replica that lags behind the listing would answer
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
@@ -45,7 +49,7 @@ from .wire import Reply, encode_json
 
 KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
          "empty", "not_json", "error_envelope", "empty_list", "no_list", "cut_list",
-         "ignore_paging")
+         "ignore_paging", "empty_groups", "no_groups_key", "lagging_replica")
 PAGING_PARAMS = ("cursor", "offset", "limitfrom")  # what ignore_paging drops
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
@@ -158,6 +162,36 @@ CANNED: dict[str, Callable[[FaultRule], Reply]] = {
 }
 
 
+# -- answers rewritten on their way out -------------------------------------------------------
+def _groups(payload: dict) -> dict | None:
+    """The `response` of a /messages answer, None for any other answer."""
+    response = payload.get("response")
+    return response if isinstance(response, dict) and "groups" in response else None
+
+
+def _empty_groups(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None:
+        response["groups"] = []
+    return payload
+
+
+def _no_groups_key(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None:
+        del response["groups"]
+    return payload
+
+
+def _lagging_replica(payload: dict) -> dict:
+    response = _groups(payload)
+    if response is not None and response["groups"]:
+        groups = response["groups"]
+        newest = max(range(len(groups)), key=lambda i: (groups[i]["datecreated"], i))
+        del groups[newest]
+    return payload
+
+
 def canned_reply(rule: FaultRule | None) -> Reply | None:
     """The whole answer for a rule of a kind that replaces it; None for the other kinds."""
     make = None if rule is None else CANNED.get(rule.kind)
@@ -187,6 +221,9 @@ REWRITES: dict[str, Callable[[FaultRule, dict], dict]] = {
     "empty_list": lambda rule, payload: _lists_changed(payload, lambda rows: []),
     "no_list": lambda rule, payload: _lists_changed(payload, lambda rows: None),
     "cut_list": lambda rule, payload: _lists_changed(payload, lambda rows: rows[:rule.keep]),
+    "empty_groups": lambda rule, payload: _empty_groups(payload),
+    "no_groups_key": lambda rule, payload: _no_groups_key(payload),
+    "lagging_replica": lambda rule, payload: _lagging_replica(payload),
 }
 
 

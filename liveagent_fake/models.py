@@ -30,6 +30,10 @@ _CACHE_SIZE = 4096
 # RealWorld choices: which rows a data-changing behaviour touches (see realworld.py)
 DANGLING_TAG_EVERY, DANGLING_TAG_AT = 4, 1
 EMPTY_GROUP_EVERY = 5
+# group types `messagegroupsin`/`messagegroupsout` leave out, as the README documents it:
+# internal notes and calls (I, Z, U, 1) and events (resolve R, postpone J, transfer T, tag G,
+# start info S, delete X, split L, merged 2); every other group is a message in or out
+UNCOUNTED_GROUP_TYPES = frozenset("IZU1RJTGSXL2")
 EMPTY_GROUP_SLOT = 63  # generated group serials are index * 64 + (0..59)
 NUL_MESSAGE_EVERY = 10
 DELETED_TAG_COUNT = 2
@@ -345,10 +349,11 @@ class Account:
         return tuple(found)
 
     def group_counts(self, conv: ds.Conversation) -> tuple[int, int]:
-        """(messagegroupsin, messagegroupsout): customer groups and agent reply groups."""
+        """(messagegroupsin, messagegroupsout): the groups GET /conversations/{id}/messages
+        answers, but those of `UNCOUNTED_GROUP_TYPES`, by whether an agent wrote them."""
         incoming = outgoing = 0
-        for group in conv.groups:
-            if group.rtype in "IRJ":
+        for group in self._served_groups(conv):
+            if group.rtype in UNCOUNTED_GROUP_TYPES:
                 continue
             if self.is_agent(group.userid):
                 outgoing += 1

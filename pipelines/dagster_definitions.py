@@ -14,10 +14,10 @@ which wins over the shell's environment: see the README). This is the only modul
 Dagster, an optional dependency.
 
 dagster-dlt (`@dlt_assets`, `DagsterDltTranslator`) was measured and left out: 0.29.27, its
-newest, pins dagster==1.13.27 exactly; it makes one asset per *selected resource* (three of ours,
-`conversation_retries`, `conversation_reconciliation` and `kb_entry_deletions`, load into another
-resource's table), wants a `dlt.Pipeline` at definition time (ours is made from the run config)
-and expands no selection to the conversation family.
+newest, pins dagster==1.13.27 exactly; it makes one asset per *selected resource* (four of ours,
+`conversation_retries`, `conversation_reconciliation`, `kb_entry_deletions` and
+`kb_entry_retries`, load into another resource's table), wants a `dlt.Pipeline` at definition
+time (ours is made from the run config) and expands no selection to the conversation family.
 """
 
 import warnings

@@ -59,10 +59,13 @@ from sources.liveagent.client import RequestMetrics
 from sources.liveagent.coverage import Coverage
 from sources.liveagent.exceptions import TablesFailedError
 from sources.liveagent.isolation import failing_tables
+from sources.liveagent.rejections import KEYLESS, REREADS, reread_kind
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.settings import (
     DEFAULT_MAX_WORKERS,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_REREADS_PER_RUN,
+    DEFAULT_SHORT_MESSAGE_READS,
     DEFAULT_TIMEZONE,
     REJECTED_ROWS,
 )
@@ -76,10 +79,12 @@ __all__ = ["DEFAULT_DATASET", "DEFAULT_DUCKDB_PATH", "DEFAULT_KEPT_LOAD_PACKAGES
 
 @dataclass
 class Rejections:
-    """Rows kept in `rejected_rows` after a run, per table, and how many this run found."""
+    """Rows kept in `rejected_rows` after a run, per table, and how many this run found; their
+    units by how later runs read them again (`reread_kind`)."""
 
     open_by_table: dict[str, int] = field(default_factory=dict)
     new: int = 0
+    units_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def open(self) -> int:
@@ -114,6 +119,7 @@ class RunResult:
     notices: list[str] = field(default_factory=list)
     bad_answers: dict[str, int] = field(default_factory=dict)  # retried, by kind
     rejections: Rejections = field(default_factory=Rejections)
+    taken_short: int = 0  # conversations whose messages loaded short after all their reads
     coverage: Coverage = field(default_factory=lambda: Coverage(Backfill()))
     transformed: TransformResult | None = None
     pipeline_name: str = ""  # dlt's name of the target's pipeline...
@@ -288,6 +294,7 @@ def _run_locked(
     bad_before = Counter(metrics.bad_answers)
     markers_before = Counter(metrics.delete_markers)
     deletes_before = Counter(metrics.deletes)
+    taken_short_before = metrics.taken_short
     started_at = datetime.now(timezone.utc)
     notices = []
     # restores schema and state a fresh machine lacks locally (a full refresh needs the
@@ -357,6 +364,7 @@ def _run_locked(
         notices=notices,
         bad_answers=dict(Counter(metrics.bad_answers) - bad_before),
         rejections=rejections_in(source_state(pipeline), started_at),
+        taken_short=metrics.taken_short - taken_short_before,
         coverage=coverage_of(pipeline),
         transformed=transformed,
         pipeline_name=pipeline.pipeline_name,
@@ -387,12 +395,16 @@ def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:
     those first seen since `started_at`."""
     registry = state.get(REJECTIONS_KEY, {})
     result = Rejections()
+    units: dict[str, set[str]] = {}  # a keyless row is a unit of its own
     for rejection_id, entry in registry.items():
         table = rejection_id.split(":", 1)[0]
         result.open_by_table[table] = result.open_by_table.get(table, 0) + 1
         if datetime.fromisoformat(entry["first_seen"]) >= started_at:
             result.new += 1
+        kind = reread_kind(entry["unit"])
+        units.setdefault(kind, set()).add(rejection_id if kind == KEYLESS else entry["unit"])
     result.open_by_table = dict(sorted(result.open_by_table.items()))
+    result.units_by_kind = {kind: len(found) for kind, found in units.items()}
     return result
 
 
@@ -472,6 +484,7 @@ def summary(options: RunOptions, result: RunResult) -> str:
         lines.append(f"LiveAgent sent {sum(result.bad_answers.values())} bad answers, each "
                      f"retried: {kinds}")
     lines += delete_lines(result.deletes)
+    lines += taken_short_line(result.taken_short)
     lines += rejection_lines(options, result.rejections)
     if result.coverage.conversations.started or result.coverage.reports:
         lines.append(coverage_line(result.coverage))
@@ -567,9 +580,30 @@ def delete_lines(deletes: dict[str, dict[str, int]]) -> list[str]:
 
 
 def rejection_lines(options: RunOptions, rejections: Rejections) -> list[str]:
+    """What `rejected_rows` holds, and what the next run does about each kind of it."""
     if not rejections.open:
         return []
     tables = ", ".join(f"{table} {n}" for table, n in rejections.open_by_table.items())
-    return [f"{rejections.open} rows could not be loaded ({rejections.new} new this run): "
-            f"kept in {options.dataset}.{REJECTED_ROWS.name} with the reason ({tables}); "
-            "later runs read them again (see the README's Guarantees)"]
+    kinds = rejections.units_by_kind
+    plans = [REREADS[kind].format(n=kinds[kind]) for kind in REREADS if kinds.get(kind)]
+    per_run = dlt.config.get("sources.liveagent.rereads_per_run", int) or \
+        DEFAULT_REREADS_PER_RUN
+    line = (f"{rejections.open} rows could not be loaded ({rejections.new} new this run): "
+            f"kept in {options.dataset}.{REJECTED_ROWS.name} with the reason ({tables})")
+    if plans:
+        line += f"; the next run: {', '.join(plans)} (at most {per_run} of each a run)"
+    if kinds.get(KEYLESS):
+        line += (f"; {kinds[KEYLESS]} rows without a key stay until a --full-refresh "
+                 "(nothing can ask LiveAgent for them)")
+    return [line]
+
+
+def taken_short_line(taken: int) -> list[str]:
+    """The conversations whose messages stayed short for all their reads."""
+    if not taken:
+        return []
+    who = "1 conversation's" if taken == 1 else f"{taken} conversations'"
+    reads = dlt.config.get("sources.liveagent.short_message_reads", int) or \
+        DEFAULT_SHORT_MESSAGE_READS
+    return [f"{who} messages loaded as LiveAgent gives them after {reads} short reads: fewer "
+            "message groups than their listed rows count (see the log for which)"]

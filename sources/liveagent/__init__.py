@@ -29,6 +29,7 @@ from .conversations import (
     conversations,
     message_groups,
     messages,
+    messages_to_load,
 )
 from .deletions import DeletePolicy, Deletions
 from .dictionary import describe
@@ -43,6 +44,7 @@ from .directories import (
     customer_groups,
     kb_entries,
     kb_entry_deletions,
+    kb_entry_retries,
     knowledgebases,
     suggestion_categories,
     tags,
@@ -52,7 +54,7 @@ from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
 from .reading import Reading, table_variant
-from .rejections import rejected_rows_hints
+from .rejections import Rereads, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
 from .settings import (
     AGENT_ONLINE_STATUS,
@@ -66,6 +68,8 @@ from .settings import (
     DEFAULT_REPORT_LOOKBACK_DAYS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_REREADS_PER_RUN,
+    DEFAULT_SHORT_MESSAGE_READS,
     DEFAULT_TIMEZONE,
     DELETE_MODES,
     KB_ENTRIES,
@@ -77,13 +81,13 @@ from .transforms import UTC, AccountTime, dedup_columns, parse_start_date
 
 # feed other resources and load no table of their own (`conversation_retries` and
 # `conversation_reconciliation` load into the family's tables and are selected with it,
-# `kb_entry_deletions` with kb_entries)
+# `kb_entry_deletions` and `kb_entry_retries` with kb_entries)
 INTERNAL_RESOURCES = ("company_list", "company_fetches", "agent_list", "agent_fetches",
                       "conversation_messages", "conversation_detail_fetches",
                       "conversation_retries", "conversation_reconciliation",
-                      "kb_entry_deletions")
+                      "kb_entry_deletions", "kb_entry_retries")
 # resources that load into a table of another and go wherever it goes
-SELECTED_WITH = {"kb_entries": ("kb_entry_deletions",)}
+SELECTED_WITH = {"kb_entries": ("kb_entry_deletions", "kb_entry_retries")}
 # tables that get a snapshot every run by design: their rows say a run happened, not that
 # something changed in the account
 SNAPSHOT_TABLES = (AGENT_ONLINE_STATUS.name,)
@@ -135,6 +139,14 @@ def _changed_since(start: datetime | None, end: datetime | None, table: Table
                                    on_cursor_value_missing="include")
 
 
+def _rereads(per_run: int, short_message_reads: int) -> Rereads:
+    for name, value in (("rereads_per_run", per_run),
+                        ("short_message_reads", short_message_reads)):
+        if value < 1:
+            raise ConfigurationError(f"sources.liveagent.{name} must be at least 1, got {value}")
+    return Rereads(per_run, short_message_reads)
+
+
 # -- the source ------------------------------------------------------------------------------
 @dlt.source(name="liveagent", schema_contract={"data_type": "freeze"}, max_table_nesting=0)
 def liveagent_source(
@@ -162,6 +174,8 @@ def liveagent_source(
     reconcile_days: int = DEFAULT_RECONCILE_DAYS,
     reconcile: bool = False,
     history_only: bool = False,
+    rereads_per_run: int = DEFAULT_REREADS_PER_RUN,
+    short_message_reads: int = DEFAULT_SHORT_MESSAGE_READS,
     metrics: RequestMetrics | None = None,
     failures: Failures | None = None,
 ) -> Sequence[DltResource]:
@@ -190,6 +204,7 @@ def liveagent_source(
         raise ConfigurationError(
             f"sources.liveagent.performance_group_by must be one of "
             f"{', '.join(PERFORMANCE_GROUP_BY)}, got {performance_group_by!r}")
+    rereads = _rereads(rereads_per_run, short_message_reads)
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None,
@@ -198,7 +213,8 @@ def liveagent_source(
     policy = DeletePolicy(deletes, max_deleted_share, confirm_deletes)
     reading = Reading(client, time, now,
                       Deletions(policy, now.replace(microsecond=0), client.metrics),
-                      isolation=Isolation(_failure_groups(conversation_details), failures, now))
+                      isolation=Isolation(_failure_groups(conversation_details), failures, now),
+                      rereads=rereads)
     report_days = report_history_days(time_budget, requests_per_minute / 60)
     reports = ReportPlan(
         time.to_local_date(start) if start else None,
@@ -212,16 +228,16 @@ def liveagent_source(
                             reserved_requests=len(REPORTS) * (report_days + 1))
     changed = conversations(reading, plan).add_map(
         announce_reads(client.metrics, conversation_details))
-    fetched = changed | conversation_messages(reading)
+    fetched = changed | conversation_messages(reading).add_map(messages_to_load(reading))
     listed_agents = agent_list(reading)
     resources = [
         changed,
         changed | conversation_tag_rows(reading),
         changed | conversation_status_changes(OpenVersions()),
         fetched,
-        fetched | message_groups(reading),
+        fetched | message_groups,
         fetched | messages,
-        conversation_retries_resource(reading),
+        conversation_retries_resource(reading, first_load=not history_only),
         conversation_reconciliation_resource(reading, reconcile_days, reconcile),
         _selected(changed | conversation_detail_fetches(reading)
                   | conversation_detail_rows(reading), conversation_details),
@@ -230,6 +246,7 @@ def liveagent_source(
         knowledgebases(reading),
         kb_entries(reading, datechanged=_changed_since(start, end, KB_ENTRIES)),
         kb_entry_deletions(reading, reconcile),
+        kb_entry_retries(reading, first_load=not history_only),
         tags(reading),
         customer_groups(reading),
         suggestion_categories(reading),

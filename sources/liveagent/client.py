@@ -126,6 +126,7 @@ class RequestMetrics:
         # "removed", "unmarked" (listed again), "pending" (remove mode: removed when the next
         # listing agrees; keys, not rows)
         self.deletes: Counter[tuple[str, str]] = Counter()
+        self.taken_short = 0  # conversations whose messages were loaded short, as given
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -179,6 +180,11 @@ class RequestMetrics:
         if count:
             with self._lock:
                 self.deletes[action, table] += count
+
+    def add_taken_short(self) -> None:
+        """A conversation's messages stayed short for all their reads: loaded as given."""
+        with self._lock:
+            self.taken_short += 1
 
     def add_bad_answer(self, kind: str) -> None:
         with self._lock:

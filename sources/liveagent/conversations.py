@@ -7,6 +7,7 @@ of the resource that found them, so every transformer here first lets such pages
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -31,7 +32,7 @@ from .reading import (
     settle,
     table_variant,
 )
-from .rejections import for_table, is_rejections, unit
+from .rejections import CONVERSATION_SCOPES, for_table, is_rejections, unit
 from .settings import (
     CONVERSATION_DETAILS,
     CONVERSATION_TAGS,
@@ -46,9 +47,13 @@ from .transforms import (
     Row,
     conversation_tags,
     convert_each,
+    counted_groups,
+    listed_groups,
     message_rows,
 )
 from .windows import History, Incremental, read_range
+
+log = logging.getLogger(__name__)
 
 # resources of the family; `conversation_retries` reads again what earlier loads rejected,
 # `conversation_reconciliation` finds purged conversations
@@ -143,23 +148,86 @@ def conversation_tag_rows(page: list[Row], reading: Reading) -> Iterator[list[Ro
 
 
 Check = Callable[[Row], None]
+SHORT_READS = "short_reads"  # notes of a messages unit: its reads that fell short so far
+LISTED = "listed_groups"  # ...and the message groups its listed row counted
 
 
-def read_messages(reading: Reading, conversationid: str, checks: tuple[Check, Check]
-                  ) -> ConversationMessages | None:
-    """GET /conversations/{id}/messages as rows; a request that kept failing becomes the
-    rejection of this conversation's messages; None when the conversation is gone."""
+def read_messages(reading: Reading, conversationid: str, checks: tuple[Check, Check],
+                  listed: int | None) -> ConversationMessages:
+    """GET /conversations/{id}/messages as rows, with the groups the listing counted
+    (`listed`); a request that kept failing becomes the rejection of this conversation's
+    messages; a 404 leaves `answered` None and no rejection."""
     try:
-        response = reading.get_if_exists("conversations", conversationid, "messages")
+        response = reading.get_found("conversations", conversationid, "messages")
     except AnswerError as error:
         failed = Rejected(MESSAGES.name, None, f"GET conversations/{conversationid}/messages: "
                           f"{error}", None)
-        return ConversationMessages(conversationid, [], [], [failed])
+        return ConversationMessages(conversationid, [], [], [failed], listed=listed)
     if response is None:
-        return None
+        return ConversationMessages(conversationid, [], [], [], listed=listed)
     groups = response.get("groups") or []
-    return message_rows(conversationid, groups if isinstance(groups, list) else [groups],
-                        reading.time, *checks)
+    groups = groups if isinstance(groups, list) else [groups]
+    fetched = message_rows(conversationid, groups, reading.time, *checks)
+    fetched.answered, fetched.listed = counted_groups(groups), listed
+    return fetched
+
+
+def shortfall(fetched: ConversationMessages) -> str | None:
+    """Why an answer is not all of a listed conversation's messages (None: it is): a 404, or
+    fewer groups than its listed row counts."""
+    path = f"GET conversations/{fetched.conversationid}/messages"
+    if fetched.answered is None:
+        return None if fetched.rejected else f"{path} answered 404 for a listed conversation"
+    if fetched.listed is not None and fetched.answered < fetched.listed:
+        return (f"{path} answered {fetched.answered} of the {fetched.listed} message groups "
+                "its listed row counts (messagegroupsin + messagegroupsout)")
+    return None
+
+
+@dataclass
+class MessagesToLoad:
+    """What loads of one conversation's messages: its groups and messages (none while they
+    are kept for a re-read) and the `rejected_rows` changes."""
+
+    conversationid: str
+    groups: list[Row]
+    messages: list[Row]
+    rejections: list[Row]
+
+
+def to_load(reading: Reading, fetched: ConversationMessages) -> MessagesToLoad:
+    """Messages that fall short are kept for a re-read (their unit stays in `rejected_rows`,
+    nothing of them loads: the warehouse keeps what it had) until they are whole, or have
+    fallen short `short_message_reads` times: then they load as LiveAgent gives them."""
+    rejections, cid = reading.rejections(), fetched.conversationid
+    read = unit("messages", cid)
+    if not rejections.first_answer(read):  # read by the listing and by id: the first decides
+        return MessagesToLoad(cid, [], [], [])
+    notes = {} if fetched.listed is None else {LISTED: fetched.listed}
+    if fetched.answered is None and fetched.rejected:  # the request kept failing
+        return MessagesToLoad(cid, [], [], rejections.keep(read, fetched.rejected, cid, notes))
+    short = shortfall(fetched)
+    if short is not None:
+        reads, limit = int(rejections.notes(read).get(SHORT_READS, 0)) + 1, \
+            reading.rereads.short_message_reads
+        if reads < limit:
+            kept = Rejected(MESSAGES.name, None, f"{short}; kept, read again by the next run "
+                            f"(read {reads} of {limit})", None)
+            notes[SHORT_READS] = reads
+            return MessagesToLoad(cid, [], [], rejections.keep(read, [kept], cid, notes))
+        log.warning("%s; loaded as LiveAgent gives them after %d short reads", short, reads)
+        reading.client.metrics.add_taken_short()
+    return MessagesToLoad(cid, fetched.groups, fetched.messages,
+                          rejections.settle(read, fetched.rejected, cid))
+
+
+def messages_to_load(reading: Reading) -> Callable[[ConversationMessages], MessagesToLoad]:
+    """`to_load` as a map step of `conversation_messages`: it runs in the extracting thread
+    (where the source state is), once for both tables that take the result."""
+    def step(fetched: ConversationMessages) -> MessagesToLoad:
+        return to_load(reading, fetched)
+
+    return step
 
 
 def message_checks(reading: Reading) -> tuple[Check, Check]:
@@ -169,10 +237,11 @@ def message_checks(reading: Reading) -> tuple[Check, Check]:
 
 
 @dlt.defer
-def _messages_of(conversationid: str, reading: Reading, checks: tuple[Check, Check]
-                 ) -> ConversationMessages | None:
+def _messages_of(conversation: Row, reading: Reading, checks: tuple[Check, Check]
+                 ) -> ConversationMessages:
     """Runs in dlt's worker pool."""
-    return read_messages(reading, conversationid, checks)
+    return read_messages(reading, conversation["conversationid"], checks,
+                         listed_groups(conversation))
 
 
 @dlt.transformer(name="conversation_messages", selected=False)
@@ -182,58 +251,73 @@ def conversation_messages(page: list[Row], reading: Reading) -> Any:
         return
     checks = message_checks(reading)
     for conversation in page:
-        yield _messages_of(conversation["conversationid"], reading, checks)
+        yield _messages_of(conversation, reading, checks)
     # rows whose messages an earlier run could not read are read again by conversation_retries
 
 
-def settled_messages(reading: Reading, fetched: ConversationMessages) -> list[Row]:
-    """`rejected_rows` rows after a conversation's messages were read (or failed again)."""
-    return reading.rejections().settle(unit("messages", fetched.conversationid),
-                                       fetched.rejected, conversationid=fetched.conversationid)
-
-
 @dlt.transformer(name=MESSAGE_GROUPS.name, **rewritten_per_conversation(MESSAGE_GROUPS))
-def message_groups(fetched: ConversationMessages | None, reading: Reading) -> Iterator[Any]:
-    """The groups of one conversation; this transformer also settles its rejections."""
-    if fetched is None:
-        return
-    settled = settled_messages(reading, fetched)
-    if settled:
-        yield for_table(settled)
-    if fetched.groups:
-        yield fetched.groups
+def message_groups(loaded: MessagesToLoad) -> Iterator[Any]:
+    """The groups of one conversation; this transformer also writes its rejections."""
+    if loaded.rejections:
+        yield for_table(loaded.rejections)
+    if loaded.groups:
+        yield loaded.groups
 
 
 @dlt.transformer(name=MESSAGES.name, **rewritten_per_conversation(MESSAGES))
-def messages(fetched: ConversationMessages | None) -> Iterator[list[Row]]:
-    if fetched is not None and fetched.messages:
-        yield fetched.messages
+def messages(loaded: MessagesToLoad) -> Iterator[list[Row]]:
+    if loaded.messages:
+        yield loaded.messages
 
 
 @dlt.resource(**newest_wins(CONVERSATIONS, "datechanged", resource="conversation_retries"))
 @fails_alone
-def conversation_retries(reading: Reading) -> Iterator[Any]:
+def conversation_retries(reading: Reading, first_load: bool) -> Iterator[Any]:
     """Conversations an earlier run rejected (their row, or their messages) are read again by
-    id until they load: GET /conversations/{id}, then its messages. Their rows go to the
-    family's tables with those tables' own hints; the listing's incremental filter would drop
-    them, as they are older than its high-water mark."""
+    id until they load, by the first load of each run, at most `rereads.per_run` of them
+    (least recently read first): GET /conversations/{id} for a rejected row, then its
+    messages. Their rows go to the family's tables with those tables' own hints; the
+    listing's incremental filter would drop them, as they are older than its high-water
+    mark."""
+    if not first_load:
+        return
+    checks = message_checks(reading)
+    for conversationid in reading.rejections().conversations_to_reread(reading.rereads.per_run):
+        yield from _read_again(reading, conversationid, checks)
+
+
+def _read_again(reading: Reading, conversationid: str, checks: tuple[Check, Check]
+                ) -> Iterator[Any]:
+    """One rejected conversation read again; a 404 for it (not for its messages only: a
+    conversation that answers keeps its messages kept) is LiveAgent saying it is gone."""
     rejections = reading.rejections()
-    for conversationid in rejections.conversations_to_reread():
-        if rejections.has_open(unit("conversations", conversationid)):
-            row = _read_conversation_again(reading, conversationid)
-            if row is None:
-                yield from _forget(reading, conversationid)
-                continue
-            yield from row
-        fetched = read_messages(reading, conversationid, message_checks(reading))
-        if fetched is None:
-            yield from _forget(reading, conversationid)
-            continue
-        yield from _as_family_tables(reading, fetched)
+    listed = rejections.notes(unit("messages", conversationid)).get(LISTED)
+    row_unit = unit("conversations", conversationid)
+    if rejections.has_open(row_unit):
+        if not rejections.first_answer(row_unit):
+            return  # the listing read it in this load
+        read = _read_conversation_again(reading, conversationid)
+        if read is None:
+            yield from _gone(reading, conversationid)
+            return
+        out, row = read
+        yield from out
+        if row is None:
+            return  # rejected again: its messages wait with it
+        listed = listed_groups(row)
+    fetched = read_messages(reading, conversationid, checks, listed)
+    if fetched.answered is None and not fetched.rejected and \
+            reading.get_found("conversations", conversationid) is None:
+        yield from _gone(reading, conversationid)
+        return
+    yield from _as_family_tables(to_load(reading, fetched))
 
 
-def _read_conversation_again(reading: Reading, conversationid: str) -> list[Any] | None:
-    detail = reading.get_if_exists("conversations", conversationid)
+def _read_conversation_again(reading: Reading, conversationid: str
+                             ) -> tuple[list[Any], Row | None] | None:
+    """What GET /conversations/{id} loads (its row, tags and rejected_rows changes) and its
+    row when it converts; None on a 404."""
+    detail = reading.get_found("conversations", conversationid)
     if detail is None:
         return None
     listed = {k: v for k, v in detail.items()
@@ -244,33 +328,45 @@ def _read_conversation_again(reading: Reading, conversationid: str) -> list[Any]
     settled = reading.rejections().settle(unit("conversations", conversationid), rejected,
                                           conversationid=conversationid)
     out: list[Any] = [for_table(settled)] if settled else []
-    if rows:
-        tags = conversation_tags(rows[0])
-        out += [rows, dlt.mark.with_table_name(tags, CONVERSATION_TAGS.name)]
-    return out
+    if not rows:
+        return out, None
+    tags = conversation_tags(rows[0])
+    return [*out, rows, dlt.mark.with_table_name(tags, CONVERSATION_TAGS.name)], rows[0]
 
 
-def _as_family_tables(reading: Reading, fetched: ConversationMessages) -> Iterator[Any]:
-    settled = settled_messages(reading, fetched)
-    if settled:
-        yield for_table(settled)
-    for table, rows in ((MESSAGE_GROUPS, fetched.groups), (MESSAGES, fetched.messages)):
+def _as_family_tables(loaded: MessagesToLoad) -> Iterator[Any]:
+    if loaded.rejections:
+        yield for_table(loaded.rejections)
+    for table, rows in ((MESSAGE_GROUPS, loaded.groups), (MESSAGES, loaded.messages)):
         if rows:
             yield dlt.mark.with_table_name(rows, table.name)
+
+
+def _gone(reading: Reading, conversationid: str) -> Iterator[Any]:
+    """LiveAgent answered 404 for the conversation: its rejections leave the table when a
+    later run hears that again (`RejectedRows.confirm_gone`)."""
+    rejections = reading.rejections()
+    settled = [row for scope in CONVERSATION_SCOPES
+               for row in rejections.confirm_gone(unit(scope, conversationid))]
+    if settled:
+        yield for_table(settled)
+    else:
+        log.warning("conversation %s answered 404 once; kept in rejected_rows until a later "
+                    "run hears it again", conversationid)
 
 
 def _forget(reading: Reading, conversationid: str) -> Iterator[Any]:
     """The conversation is gone from LiveAgent: its rejections leave the table."""
     rejections = reading.rejections()
-    settled = [row for scope in ("conversations", "messages")
+    settled = [row for scope in CONVERSATION_SCOPES
                for row in rejections.settle(unit(scope, conversationid), [])]
     if settled:
         yield for_table(settled)
 
 
-def conversation_retries_resource(reading: Reading) -> DltResource:
+def conversation_retries_resource(reading: Reading, first_load: bool) -> DltResource:
     """`conversation_retries` with the hints of the family tables it writes besides its own."""
-    resource = conversation_retries(reading)
+    resource = conversation_retries(reading, first_load)
     for table in (CONVERSATION_TAGS, MESSAGE_GROUPS, MESSAGES):
         table_variant(resource, rewritten_per_conversation(table))
     return resource

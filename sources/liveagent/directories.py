@@ -9,6 +9,7 @@ rejections.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from .exceptions import AnswerError, BadRowError
 from .isolation import fails_alone
 from .paginators import AnchoredOffsetPaginator, CompleteOffsetPaginator, without_repeats
 from .reading import Reading, ReadUnit, merge_hints, newest_wins, settle
-from .rejections import for_table, unit
+from .rejections import RejectedRows, for_table, unit
 from .settings import (
     AGENT_ONLINE_STATUS,
     AGENTS,
@@ -46,6 +47,7 @@ from .transforms import (
     rejected_row,
 )
 
+log = logging.getLogger(__name__)
 Detailed = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Row]
 
 
@@ -232,13 +234,15 @@ def kb_entries(
     rejections, check = reading.rejections(), reading.contracts.check(KB_ENTRIES)
     paginator = AnchoredOffsetPaginator(KB_PAGE_SIZE)
     pages = reading.client.paginate("knowledgebase/entries", "entries", paginator, params)
+    end = datechanged.end_value
     for page in without_repeats(pages):
         rows, rejected = convert_each(page, KB_ENTRIES, reading.time, check)
+        # rows at or past a bounded re-read's end: dlt's incremental drops them, so they
+        # neither load nor end a rejection
         rows = [row for row in after_the_mark(rows, datechanged.start_value, reading.time)
-                if snapshot is None or row["datechanged"] <= snapshot]
-        settled = [change for found in rejected
-                   for change in rejections.settle(unit(KB_ENTRIES.name, found.key or "#"),
-                                                   [found])]
+                if (snapshot is None or row["datechanged"] <= snapshot)
+                and (end is None or row["datechanged"] < end)]
+        settled = [change for found in rejected for change in _kb_rejection(rejections, found)]
         settled += [change for row in rows
                     if rejections.has_open(unit(KB_ENTRIES.name, row["kb_entry_id"]))
                     for change in rejections.settle(unit(KB_ENTRIES.name, row["kb_entry_id"]),
@@ -247,6 +251,46 @@ def kb_entries(
             yield for_table(settled)
         if rows:
             yield rows
+
+
+def _kb_rejection(rejections: RejectedRows, found: Rejected) -> list[Row]:
+    """A rejected entry is the rejection of its own unit; the keyless ones share one, which
+    nothing reads again whole (one does not end another)."""
+    if found.key:
+        return rejections.settle(unit(KB_ENTRIES.name, found.key), [found])
+    return rejections.keep(unit(KB_ENTRIES.name, "#"), [found])
+
+
+@dlt.resource(**newest_wins(KB_ENTRIES, "datechanged", resource="kb_entry_retries"))
+def kb_entry_retries(reading: Reading, first_load: bool) -> Iterator[Any]:
+    """Entries an earlier run rejected are read again by id until they load, by the first
+    load of each run: `GET /knowledgebase/entries?entry_id=...`, a request each, at most
+    `rereads.per_run` a run (least recently read first). An entry that does not change is
+    never listed again by the `date_changed` filter, and its own resource's incremental
+    would drop it as older than the high-water mark. An entry not in the answer leaves when
+    a later run finds it missing again; a request that kept failing keeps it as it is."""
+    if not first_load:
+        return
+    rejections, check = reading.rejections(), reading.contracts.check(KB_ENTRIES)
+    for entry_id in rejections.to_reread((KB_ENTRIES.name,), reading.rereads.per_run):
+        try:
+            answer = reading.client.get("knowledgebase/entries", {"entry_id": entry_id})
+        except AnswerError as error:
+            log.warning("knowledge-base entry %s was not read again (%s); kept", entry_id, error)
+            continue
+        listed = answer.get("entries") or []
+        found = [row for row in (listed if isinstance(listed, list) else [listed])
+                 if isinstance(row, Mapping) and str(row.get("kb_entry_id")) == entry_id]
+        read = unit(KB_ENTRIES.name, entry_id)
+        if not found:
+            changes = rejections.confirm_gone(read)
+        else:
+            rows, rejected = convert_each(found[:1], KB_ENTRIES, reading.time, check)
+            changes = rejections.settle(read, rejected)
+            if rows:
+                yield rows
+        if changes:
+            yield for_table(changes)
 
 
 @dlt.resource(**newest_wins(KB_ENTRIES, "datechanged", resource="kb_entry_deletions"))

@@ -18,7 +18,7 @@ from .contract import Contracts
 from .deletions import Deletions
 from .exceptions import ConfigurationError, NotFoundError, RefusedError
 from .isolation import Isolation
-from .rejections import RejectedRows, for_table
+from .rejections import RejectedRows, Rereads, for_table
 from .settings import Table
 from .transforms import AccountTime, Rejected, Row, column_hints
 
@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Reading:
     """The client, the account's time zone, the type contract of unknown fields, the
-    rejected-row registry and the isolation of failing resources of one source instance (one
-    load)."""
+    rejected-row registry, how rejected units are read again and the isolation of failing
+    resources of one source instance (one load)."""
 
     client: LiveAgentClient
     time: AccountTime
@@ -37,6 +37,7 @@ class Reading:
     deletions: Deletions
     contracts: Contracts = field(default_factory=Contracts)
     isolation: Isolation = field(default_factory=Isolation)  # what a failing resource costs
+    rereads: Rereads = field(default_factory=Rereads)
     _rejections: RejectedRows | None = None
 
     def snapshot(self) -> datetime | None:
@@ -72,11 +73,16 @@ class Reading:
     def get_if_exists(self, *path: str) -> dict[str, Any] | None:
         """GET the object at `path` (each part URL-encoded); None when it was deleted after it
         was listed (logged, not a failed run: the next listing no longer has it)."""
-        url = "/".join(_segment(part) for part in path)
+        found = self.get_found(*path)
+        if found is None:
+            log.warning("%s was deleted after it was listed; skipped", "/".join(path))
+        return found
+
+    def get_found(self, *path: str) -> dict[str, Any] | None:
+        """GET the object at `path` (each part URL-encoded); None when LiveAgent answers 404."""
         try:
-            return self.client.get(url)
+            return self.client.get("/".join(_segment(part) for part in path))
         except NotFoundError:
-            log.warning("%s was deleted after it was listed; skipped", url)
             return None
 
 

@@ -149,6 +149,8 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
         if end is None and not plan.history_only:
             state[STATE_KEY] = (today - timedelta(days=1)).isoformat()
             state[LOOKBACK_KEY] = today.isoformat()
+        if end is None and not plan.history_only:
+            chosen += rejected_days(reading, table.name, chosen, today)
         read_again = ReadAgain(state, today - timedelta(days=plan.lookback_days + 1)) \
             if end is None else None
         reading.client.metrics.plan("reports", len(chosen))  # a request a day at least
@@ -161,6 +163,23 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
                 yield rows
 
     return report_windows(reading)
+
+
+def rejected_days(reading: Reading, table: str, chosen: list[date], today: date) -> list[date]:
+    """Days an earlier run rejected rows of and this load does not read anyway: read again by
+    the first load of each run until they load, a request each, at most `rereads.per_run`
+    (least recently read first)."""
+    ids = reading.rejections().to_reread((table,), reading.rereads.per_run + len(chosen))
+    found = [date.fromisoformat(ident) for ident in ids if _is_day(ident)]
+    return [day for day in found if day not in chosen and day <= today][:reading.rereads.per_run]
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class ReadAgain:

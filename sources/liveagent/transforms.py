@@ -36,6 +36,7 @@ from .settings import (
     MESSAGE_GROUPS,
     MESSAGES,
     SECRET_FIELDS,
+    UNCOUNTED_GROUP_TYPES,
     Kind,
     Report,
     Table,
@@ -390,12 +391,15 @@ def conversation_tags(conversation: Mapping[str, Any]) -> list[Row]:
 
 @dataclass
 class ConversationMessages:
-    """What one GET /conversations/{id}/messages gave: its rows and the rows kept out."""
+    """What one GET /conversations/{id}/messages gave: its rows and the rows kept out, how many
+    groups the answer and the listing count (see `counted_groups`, `listed_groups`)."""
 
     conversationid: str
     groups: list[Row]
     messages: list[Row]
     rejected: list[Rejected]
+    answered: int | None = None  # counted groups of the answer; None: no answer (404, failed)
+    listed: int | None = None  # counted groups by the listed row; None: it does not say
 
 
 def message_rows(
@@ -432,6 +436,22 @@ def message_rows(
             Rejected(r.table, f"{conversationid}|{r.key}" if r.key else None, r.reason, r.raw)
             for r in (*rejected, *rejected_messages))
     return result
+
+
+def listed_groups(conversation: Mapping[str, Any]) -> int | None:
+    """The message groups a converted conversation row counts (`messagegroupsin` +
+    `messagegroupsout`); None when it does not say."""
+    counts = [conversation.get(name) for name in ("messagegroupsin", "messagegroupsout")]
+    if any(not isinstance(count, int) for count in counts):
+        return None
+    return sum(counts)  # type: ignore[arg-type]
+
+
+def counted_groups(groups: Iterable[Any]) -> int:
+    """The groups of a /messages answer the listing's counts count: all but the types of
+    `UNCOUNTED_GROUP_TYPES` (notes and events)."""
+    return sum(1 for group in groups
+               if isinstance(group, Mapping) and group.get("rtype") not in UNCOUNTED_GROUP_TYPES)
 
 
 def derived_group_key(conversationid: str, group: Mapping[str, Any], seen: Counter[str]) -> str:

@@ -184,11 +184,16 @@ def read_range(reading: Reading, start: datetime | None, end: datetime) -> Itera
 
 
 def _settle_rows(reading: Reading, rejected: list[Rejected]) -> list[Row]:
-    """Rejected conversation rows, each the rejection of its own unit."""
+    """Rejected conversation rows, each the rejection of its own unit; the keyless ones share
+    one, which nothing reads again whole (one does not end another)."""
     rows: list[Row] = []
     for found in rejected:
-        rows += reading.rejections().settle(unit("conversations", found.key or "#"), [found],
-                                            conversationid=found.key)
+        if found.key:
+            read = unit("conversations", found.key)
+            if reading.rejections().first_answer(read):
+                rows += reading.rejections().settle(read, [found], conversationid=found.key)
+        else:
+            rows += reading.rejections().keep(unit("conversations", "#"), [found])
     return rows
 
 
@@ -197,8 +202,9 @@ def _loaded(reading: Reading, page: list[Row]) -> Iterator[Any]:
     rejections = reading.rejections()
     settled: list[Row] = []
     for row in page:
-        if rejections.has_open(unit("conversations", row["conversationid"])):
-            settled += rejections.settle(unit("conversations", row["conversationid"]), [])
+        read = unit("conversations", row["conversationid"])
+        if rejections.has_open(read) and rejections.first_answer(read):
+            settled += rejections.settle(read, [])
     if settled:
         yield for_table(settled)
     yield page

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from liveagent_fake.faults import FaultRule
+from liveagent_fake.models import UNCOUNTED_GROUP_TYPES
 from tests.support import Api
 
 
@@ -106,3 +107,32 @@ class TestListings:
 def test_unknown_kind_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="error_envelope"):
         FaultRule("envelope")
+
+
+class TestShortMessages:
+    """/messages answers that fall short of the listing's counts (a read replica that lags)."""
+
+    @staticmethod
+    def counted(groups: list[dict]) -> int:
+        return sum(1 for group in groups if group["rtype"] not in UNCOUNTED_GROUP_TYPES)
+
+    def test_the_counts_are_the_counted_groups_of_the_answer(self, api: Api) -> None:
+        for row in api.all_conversations():
+            groups = api.get(f"/api/conversations/{row['conversationid']}/messages")["groups"]
+            assert int(row["messagegroupsin"]) + int(row["messagegroupsout"]) == \
+                self.counted(groups)
+
+    @pytest.mark.parametrize("kind, expected", [
+        ("empty_groups", lambda groups: {"groups": []}),
+        ("no_groups_key", lambda groups: {}),
+        ("lagging_replica", lambda groups: {"groups": groups[:-1]}),
+    ])
+    def test_one_short_answer(self, api: Api, account, kind: str, expected) -> None:
+        ref = account.conversation_id(1)
+        agent = account.entities.agents[0].email
+        account.add_message(ref, "the newest reply", useridentifier=agent)
+        whole = api.get(f"/api/conversations/{ref}/messages")
+        assert whole["groups"][-1]["messages"][0]["message"] == "the newest reply"
+        api.fake.faults.add(kind, path=r"/messages$", times=1)
+        assert api.get(f"/api/conversations/{ref}/messages") == expected(whole["groups"])
+        assert api.get(f"/api/conversations/{ref}/messages") == whole  # once only

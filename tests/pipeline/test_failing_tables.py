@@ -83,7 +83,9 @@ class TestAListThatKeepsFailing:
         configured: Path, capsys: pytest.CaptureFixture[str],
     ) -> None:
         args = ("--progress-every", "0", "--start-date", "2011-01-01", "--resources", NOT_REPORTS)
-        assert run_cli(*args, *target.args) == 0
+        # the reference's example /messages answer holds fewer groups than its listing counts:
+        # those conversations are kept for a re-read (exit 3), every run
+        assert run_cli(*args, *target.args) == 3
         tags, state = target.tables()["tags"], source_state(target, configured)
         fake.faults.add("error_envelope", status=500, path="/api/tags$")
         fake.log.clear()
@@ -103,7 +105,7 @@ class TestAListThatKeepsFailing:
         assert after["failed_tables"]["tags"]["reason"] == line.split("tags: ", 1)[1]
         assert set(after["failed_tables"]) == {"tags"}
         runs = target.query("SELECT outcome, detail FROM {ds}.run_history ORDER BY finished_at")
-        assert runs[-1] == {"outcome": "loaded, 1 table failed", "detail": line}
+        assert runs[-1] == {"outcome": "loaded, 1 table failed, 2 rows rejected", "detail": line}
         fresh, (first, second) = freshness(target), finished(target)
         assert fresh["tags"]["failed"] and "kept failing on tags" in fresh["tags"]["failure"]
         assert fresh["tags"]["data_as_of"] == first and not fresh["tags"]["complete"]
@@ -112,11 +114,13 @@ class TestAListThatKeepsFailing:
             assert fresh[table]["data_as_of"] == second, table
         shown = status(target, configured, capsys)
         assert "failed when last read, state kept (the next run reads them again): tags: " \
-            f"LiveAgent kept failing on tags after {ATTEMPTS} attempts" in shown
+            f"LiveAgent kept failing on tags after {ATTEMPTS} attempts" in shown, shown
         assert fake.api_key not in out + err + shown
 
         fake.faults.clear()
-        assert_equal_to_a_clean_run(run_cli, target, *args)  # tags as the first run left it
+        # tags as the first run left it
+        assert_equal_to_a_clean_run(run_cli, target, *args, exit_code=3)
+        # the third read of the short conversations takes them as given (short_message_reads)
         assert run_cli(*args, *target.args) == 0
         assert "failed_tables" not in source_state(target, configured)
         fresh = freshness(target)

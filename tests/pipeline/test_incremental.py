@@ -62,15 +62,28 @@ def test_changes_between_runs_are_all_picked_up(
     assert_conversation_family_equal(api, warehouse)
 
 
-def test_a_conversation_deleted_before_its_messages_are_read_is_skipped(
+def test_a_conversation_deleted_before_its_messages_are_read_leaves_after_two_404s(
     run_cli, fake: FakeLiveAgent, account: Account, api: Api, warehouse: Warehouse
 ) -> None:
+    """Listed, then purged before its messages were read: kept in rejected_rows (a 404 for a
+    listed conversation may be a replica that lags), and it leaves once LiveAgent answered 404
+    for it in two later runs."""
     victim = account.conversation_id(7)
-    fake.faults.add("status", status=404, path=f"/api/conversations/{victim}/messages$")
-    assert run_cli() == 0
+    fake.faults.add("status", status=404, path=f"/api/conversations/{victim}/messages$",
+                    times=1)
+    assert run_cli() == 3
+    assert warehouse.scalar("SELECT count(DISTINCT conversationid) FROM {ds}.messages") == 119
+    [kept] = warehouse.rows("rejected_rows", "table_name, conversationid")
+    assert kept == {"table_name": "messages", "conversationid": victim}
+    if account.record(7).status != "X":
+        account.delete_conversation(victim)  # to the trash...
+    account.delete_conversation(victim)  # ...and purged: every endpoint answers 404
+    assert run_cli() == 3  # the first 404 by id: kept
+    assert len(warehouse.rows("rejected_rows")) == 1
+    assert run_cli() == 0  # the second, in a later run: gone
+    assert warehouse.rows("rejected_rows") == []
     assert warehouse.scalar(
         f"SELECT count(*) FROM {{ds}}.messages WHERE conversationid = '{victim}'") == 0
-    assert warehouse.scalar("SELECT count(DISTINCT conversationid) FROM {ds}.messages") == 119
 
 
 def test_kb_entries_are_incremental(

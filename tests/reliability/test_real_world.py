@@ -130,6 +130,9 @@ class TestTheReferenceExamples:
         postgres_dsn: str, monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATION_DETAILS", "true")
+        # the examples count 2+5 and 1+2 message groups, their /messages has 2: taken at once
+        # (what later reads do is the next test's)
+        monkeypatch.setenv("SOURCES__LIVEAGENT__SHORT_MESSAGE_READS", "1")
         self.load(run_cli)
         conversations = warehouse.rows("conversations", "conversationid, tags, messagegroupsout")
         assert sorted(conversations, key=lambda r: r["conversationid"]) == [
@@ -162,6 +165,27 @@ class TestTheReferenceExamples:
 
         self.load(run_cli, *into_postgres(monkeypatch, postgres_dsn, SCHEMA + "_examples"))
         same_in_both(warehouse, postgres_dsn, SCHEMA + "_examples")
+
+
+    def test_messages_short_of_the_listed_counts_are_read_again_then_taken_as_given(
+        self, run_cli: Callable[..., int], warehouse: Warehouse,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The reference's /messages example has 2 groups; its listing example counts 7 and 3
+        for its two conversations: both are kept and read again, then loaded as given."""
+        conversations = ("--resources", "conversations")
+        for read in (1, 2):  # the first run starts in 2011 (the examples' dates)
+            assert run_cli(*conversations, *(("--start-date", "2011-01-01") * (read == 1))) == 3
+            kept = warehouse.rows("rejected_rows", "table_name, reason")
+            assert len(kept) == 2 and all(row["table_name"] == "messages" for row in kept)
+            assert all(f"(read {read} of 3)" in row["reason"] for row in kept)
+            assert "message_groups" not in warehouse.tables()
+        capsys.readouterr()
+        assert run_cli(*conversations) == 0
+        assert "2 conversations' messages loaded as LiveAgent gives them after 3 short reads" \
+            in capsys.readouterr().out
+        assert warehouse.rows("rejected_rows") == []
+        assert warehouse.scalar("SELECT count(*) FROM {ds}.message_groups") == 4
 
 
 def last_line(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
