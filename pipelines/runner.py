@@ -15,6 +15,7 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 
 from pipelines import duckdb_file, history
+from pipelines.accounts import refuse_a_shared_target
 from pipelines.comments import write_comments
 from pipelines.configuration import check_dataset, checked_source
 from pipelines.errors import failure_line
@@ -33,6 +34,7 @@ from pipelines.run_file import read_run_file, run_file_path
 from pipelines.targets import (
     ReadCopy,
     committed_state,
+    describe_target,
     exclusive,
     holds_no_tables,
     loader_file_format,
@@ -234,6 +236,7 @@ def check_configuration(options: RunOptions, source_options: dict[str, Any]) -> 
     """Every setting a run needs, checked before the destination is touched (the source is
     built once here: it resolves and checks its own settings)."""
     check_dataset(options.dataset)
+    refuse_a_shared_target(options)
     dates = {k: v for k, v in (("start_date", options.start_date),
                                ("end_date", options.end_date)) if v}
     labels = ("--start-date" if options.start_date else "sources.liveagent.start_date",
@@ -477,12 +480,6 @@ def running_line(fields: dict[str, Any]) -> str:
             f"({clock(since.total_seconds())} ago); step {fields.get('step', 'starting')}, "
             f"{loads or 0} load{'' if loads == 1 else 's'} committed, "
             f"{fields.get('requests', 0):,} API requests so far{left}")
-
-
-def describe_target(options: RunOptions) -> str:
-    if options.destination == "duckdb":
-        return f"{options.duckdb_file} (dataset {options.dataset})"
-    return f"{options.destination} dataset {options.dataset}"
 
 
 def coverage_line(coverage: Coverage) -> str:

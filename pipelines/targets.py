@@ -75,6 +75,12 @@ def target_id(options: RunOptions) -> str:
     return f"{options.destination}|{options.dataset}|{place}"
 
 
+def describe_target(options: RunOptions) -> str:
+    if options.destination == "duckdb":
+        return f"{options.duckdb_file} (dataset {options.dataset})"
+    return f"{options.destination} dataset {options.dataset}"
+
+
 TARGET_FILE = "liveagent_target"  # in the pipeline's working directory
 
 
