@@ -173,7 +173,7 @@ def run_pipeline(
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     check_configuration(options, source_options)
     pipeline = make_pipeline(options, context.progress)
-    with exclusive(pipeline, options) as run_file, removed_unless_loaded(options), \
+    with exclusive(pipeline, options, context.say) as run_file, removed_unless_loaded(options), \
             published(options) as copy:
         run_file.follow(context.snapshot)
         notices = prepare_duckdb_file(options, context.say)

@@ -182,9 +182,12 @@ def loader_file_format(options: RunOptions) -> str | None:
 
 
 @contextmanager
-def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[RunFile]:
+def exclusive(pipeline: dlt.Pipeline, options: RunOptions,
+              say: Callable[[str], None] = lambda _: None) -> Iterator[RunFile]:
     """Holds the target for one run: a second run on it refuses instead of interleaving with
-    this one's state and load packages. The run says how it goes in its run file."""
+    this one's state and load packages. The run says how it goes in its run file. Runs of
+    other targets in the same DuckDB file (another dataset, another account) wait for it:
+    `writing_duckdb_file`."""
     base = Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
     lock = FileLock(str(base))
     path = run_file_path(pipeline.pipelines_dir, pipeline.pipeline_name)
@@ -200,9 +203,41 @@ def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[RunFile]:
     run_file = RunFile(path)
     try:
         run_file.write()
-        yield run_file
+        with writing_duckdb_file(options, say):
+            yield run_file
     finally:
         run_file.close()
+        lock.release()
+
+
+@contextmanager
+def writing_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> Iterator[None]:
+    """Holds the DuckDB file the run writes for the whole run, waiting first for a run of
+    another dataset in it (another account's) to finish, saying so once: DuckDB lets one
+    process write a file, and a run opens it again and again (state, load, history), so two
+    runs started together failed one of them ("in use by another process"). The wait has no
+    bound of its own: the other run ends, and a third run of this target refuses meanwhile."""
+    if options.destination != "duckdb":
+        yield
+        return
+    writer = options.writer_file
+    writer.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(writer.with_name(f".{writer.name}.lock")))
+    note = RunFile(writer.with_name(f".{writer.name}.run.json"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = read_run_file(note.path)
+        who = f"PID {holder['pid']} (dataset {holder.get('dataset')}, started " \
+            f"{holder['started_at']})" if holder else "another process"
+        say(f"waiting for the run of {who} that is writing {options.duckdb_file}: DuckDB "
+            "lets one process write a file, so runs into one file take turns")
+        lock.acquire()
+    try:
+        note.write(dataset=options.dataset)
+        yield
+    finally:
+        note.close()
         lock.release()
 
 

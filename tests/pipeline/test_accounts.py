@@ -179,3 +179,33 @@ def test_two_accounts_in_one_dataset_are_refused_before_anything_loads(
         Target(target.destination, target.location, f"{target.dataset}_globex").query(
             "SELECT count(*) AS n FROM {ds}.conversations")
     assert (acme[0]["n"], globex[0]["n"]) == (120, 45)
+
+
+def test_two_accounts_into_one_duckdb_file_wait_for_each_other(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    """DuckDB lets one process write a file: started together, the second run waits for the
+    first to finish with the file, then loads; both exit 0 and each dataset is whole."""
+    with FakeLiveAgent(make_account(conversations=45, timezone=ZONE)) as other:
+        write_accounts(
+            configured, f'[liveagent.accounts.acme]\nbase_url = "{fake.url}"\n\n'
+            f'[liveagent.accounts.globex]\nbase_url = "{other.url}"\n',
+            f'[liveagent.accounts.acme]\napi_key = "{fake.api_key}"\n\n'
+            f'[liveagent.accounts.globex]\napi_key = "{other.api_key}"\n')
+        fake.latency = other.latency = 0.02  # each run takes a few seconds
+        command = Path(sys.executable).with_name("liveagent-pipeline")
+        runs = {name: subprocess.Popen(
+                    [str(command), "run", "--account", name, "--progress-every", "0",
+                     "--pipelines-dir", str(configured / "pipelines"), "--duckdb-path",
+                     "shared.duckdb", "--resources", "conversations,tags", "--duckdb-wait", "1"],
+                    cwd=configured, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for name in ("acme", "globex")}
+        finished = {name: run.communicate(timeout=300) for name, run in runs.items()}
+    for name, run in runs.items():
+        assert run.returncode == 0, finished[name][1]
+    waited = [err for _, err in finished.values() if "waiting for" in err]
+    assert len(waited) == 1, finished
+    assert "shared.duckdb" in waited[0] and "PID" in waited[0], waited
+    shared = str(configured / "shared.duckdb")
+    assert Warehouse(shared, "acme").scalar("SELECT count(*) FROM {ds}.conversations") == 120
+    assert Warehouse(shared, "globex").scalar("SELECT count(*) FROM {ds}.conversations") == 45
