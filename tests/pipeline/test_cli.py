@@ -11,8 +11,8 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from pipelines.liveagent_pipeline import in_finalizer
-from tests.warehouse import Warehouse
+from pipelines.liveagent_pipeline import in_finalizer, main
+from tests.warehouse import Target, Warehouse, postgres_scalar
 
 
 def test_summary_names_tables_requests_and_where_the_data_is(
@@ -172,3 +172,21 @@ def test_a_ctrl_c_in_a_finalizer_is_taken_after_it() -> None:
     Finalized()  # collected at once: its __del__ runs here
     assert seen == [True]
     assert not in_finalizer(sys._getframe())
+
+
+def test_status_of_a_missing_target_creates_nothing(
+    configured: Path, target: Target, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A DuckDB file `status` created would be in DuckDB 2.0's format, kept by the next run
+    (DuckDB 1.4 clients then cannot open it); a Postgres dataset would be empty."""
+    pipelines = configured / "pipelines"
+    places = [("--duckdb-path", str(configured / "nowhere" / "warehouse.duckdb")),
+              ("--duckdb-path", target.location)] if target.destination == "duckdb" \
+        else [("--destination", "postgres", "--dataset", target.dataset)]
+    for place in places:
+        assert main(["status", "--pipelines-dir", str(pipelines), *place]) == 0
+        assert capsys.readouterr().out.strip().endswith("nothing loaded yet")
+    assert sorted(p.name for p in configured.iterdir()) == []
+    if target.destination == "postgres":
+        assert not postgres_scalar(target.location, "SELECT count(*) FROM pg_namespace WHERE "
+                                   f"starts_with(nspname, '{target.dataset}')")
