@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import ExtractInfo, LoadInfo, get_dlt_pipelines_dir
+from dlt.common.pipeline import ExtractInfo, LoadInfo
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 
@@ -40,6 +40,7 @@ from pipelines.targets import (
     loader_file_format,
     make_pipeline,
     pipeline_name,
+    pipelines_dir_of,
     prepare_duckdb_file,
     prune_loaded_packages,
     published,
@@ -172,7 +173,7 @@ def run_pipeline(
     context = context or RunContext(progress=progress)
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     check_configuration(options, source_options)
-    pipeline = make_pipeline(options, context.progress)
+    pipeline = make_pipeline(options, context.progress, context.say)
     with exclusive(pipeline, options, context.say) as run_file, removed_unless_loaded(options), \
             published(options) as copy:
         run_file.follow(context.snapshot)
@@ -461,11 +462,6 @@ def status_lines(options: RunOptions) -> list[str]:
     lines += [f"  {line}" for line in rejection_lines(options, rejections_in(
         state, datetime.now(timezone.utc)))]
     return lines
-
-
-def pipelines_dir_of(options: RunOptions) -> str:
-    """Where dlt keeps the target's pipeline (its default unless the options say)."""
-    return options.pipelines_dir or get_dlt_pipelines_dir()
 
 
 def running_line(fields: dict[str, Any]) -> str:

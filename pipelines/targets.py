@@ -5,6 +5,7 @@ loader format), the lock that keeps two runs off one target, and the DuckDB file
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -19,9 +20,10 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.common.destination import Destination
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
-from dlt.common.versioned_state import decompress_state
+from dlt.common.versioned_state import decompress_state, json_decode_state
 from dlt.destinations.exceptions import DestinationUndefinedEntity
 from dlt.pipeline.state_sync import migrate_state_to_current
 from filelock import FileLock, Timeout
@@ -97,10 +99,42 @@ def bind_local_state(pipeline: dlt.Pipeline, options: RunOptions) -> None:
     marker.write_text(target)
 
 
-def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt.Pipeline:
-    """The dlt pipeline of the target, its local state bound to it (`bind_local_state`)."""
+def pipelines_dir_of(options: RunOptions) -> str:
+    """Where dlt keeps the target's pipeline (its default unless the options say)."""
+    return options.pipelines_dir or get_dlt_pipelines_dir()
+
+
+def set_aside_unreadable_state(pipelines_dir: str, name: str) -> str | None:
+    """Moves the local state of pipeline `name` aside when dlt could not read it (a crash or
+    a full disk can leave it cut short: dlt failed every run with JSONDecodeError), so that the
+    run restores the state its last load committed to the destination (dlt's
+    `sync_destination`; the local copy is a cache of it). Returns what to say, or None."""
+    path = Path(pipelines_dir) / name / dlt.Pipeline.STATE_FILE
+    try:
+        state = json_decode_state(path.read_text())
+        if isinstance(state, dict) and "_state_version" in state:
+            return None
+        reason = "not a pipeline state"
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:  # JSON decoders' errors are ValueErrors
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    # beside the working directory, which dlt empties when it restores the state
+    aside = Path(pipelines_dir) / f"{name}.{path.name}.unreadable"
+    os.replace(path, aside)
+    return (f"the local pipeline state {path} could not be read ({reason}); set aside as "
+            f"{aside.name}, the state of the last load is restored from the destination")
+
+
+def make_pipeline(options: RunOptions, progress: Collector | None = None,
+                  say: Callable[[str], None] = lambda _: None) -> dlt.Pipeline:
+    """The dlt pipeline of the target, its local state bound to it (`bind_local_state`) and
+    readable (`set_aside_unreadable_state`, said through `say`)."""
     location: dict[str, Any] = {"pipelines_dir": options.pipelines_dir} \
         if options.pipelines_dir else {}
+    notice = set_aside_unreadable_state(pipelines_dir_of(options), pipeline_name(options))
+    if notice:
+        say(notice)
     # merges pass through `<dataset>_staging`; dlt empties it after each load when asked, so
     # analysts never meet stale copies of the tables there (a user's own setting wins)
     if dlt.config.get("load.truncate_staging_dataset", bool) is None:

@@ -190,3 +190,33 @@ def test_status_of_a_missing_target_creates_nothing(
     if target.destination == "postgres":
         assert not postgres_scalar(target.location, "SELECT count(*) FROM pg_namespace WHERE "
                                    f"starts_with(nspname, '{target.dataset}')")
+
+
+@pytest.mark.parametrize("damage", ["{\"_state_version\": 3, \"sources\": {", "", "\0" * 64])
+def test_a_corrupt_local_state_is_restored_from_the_destination(
+    run_cli, configured: Path, account: Account, target: Target, damage: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The destination holds the state each load committed; the local copy (dlt's pipelines
+    dir) is a cache a crash or a full disk can leave cut short."""
+    assert run_cli("--resources", "conversations", *target.args) == 0
+    state_files = [path for path in (configured / "pipelines").glob("*/state.json")
+                   if not path.parent.name.endswith("_runs")]  # not the run history's
+    assert len(state_files) == 1
+    state_files[0].write_text(damage)
+    runs_state = state_files[0].parent.with_name(f"{state_files[0].parent.name}_runs")
+    (runs_state / "state.json").write_text(damage)  # the run history's pipeline too
+    account.clock.advance(300)
+    account.create_conversation("Brand new", "Hello", channel="B", owner=7)
+    capsys.readouterr()
+    assert run_cli("--resources", "conversations", *target.args) == 0
+    captured = capsys.readouterr()
+    assert f"the local pipeline state {state_files[0]} could not be read (" in captured.err
+    aside = configured / "pipelines" / f"{state_files[0].parent.name}.state.json.unreadable"
+    assert f"set aside as {aside.name}, the state of the last load is restored from the " \
+        "destination" in captured.err
+    assert aside.read_text() == damage
+    # on from the high-water mark: the new conversation only, nothing read twice
+    assert re.search(r"\n  conversations +1\n", captured.out), captured.out
+    assert target.query("SELECT count(*) AS n FROM {ds}.conversations") == [{"n": 121}]
+    assert target.query("SELECT outcome FROM {ds}.run_history") == [{"outcome": "loaded"}] * 2
