@@ -180,7 +180,7 @@ def committed_state(options: RunOptions) -> CommittedState | None:
     if options.destination == "duckdb":
         if not options.duckdb_file.exists():
             return None
-        connection = duckdb.connect(str(options.duckdb_file), read_only=True)
+        connection = duckdb_file.connect_read_only(options.duckdb_file)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             reader = dlt.pipeline(pipeline_name=name, pipelines_dir=scratch,
@@ -316,7 +316,9 @@ def prepare_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> list
     """The file the run loads into, ready: when runs publish a read copy and have no copy of
     their own yet, the published file (a warehouse loaded before they did) becomes it; a new
     file is created in the storage format asked for (v1.4.0 by default, which DuckDB 1.4
-    clients open). Returns notices about an existing file they cannot open."""
+    clients open). Returns notices about an existing file they cannot open. Both files are
+    refused when they are no DuckDB database (checked here, while the run holds them: a file
+    another run creates is empty for a moment)."""
     if options.destination != "duckdb":
         return []
     try:
@@ -324,6 +326,8 @@ def prepare_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> list
     except duckdb_file.StorageVersionError as error:
         raise UsageError(str(error)) from None
     published, writer = options.duckdb_file, options.writer_file
+    for path in dict.fromkeys((published, writer)):
+        duckdb_file.check_database(path)
     if options.publishes and not writer.exists() and published.exists():
         with opened_when_free(published, options, say, read_only=True):
             read_copy.seed(published, writer)
