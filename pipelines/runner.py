@@ -17,7 +17,7 @@ from dlt.extract import DltSource
 from pipelines import duckdb_file, history
 from pipelines.accounts import refuse_a_shared_target
 from pipelines.comments import write_comments
-from pipelines.configuration import check_dataset, checked_source
+from pipelines.configuration import check_dataset, checked_source, source_settings
 from pipelines.errors import failure_line
 from pipelines.options import (
     DEFAULT_DATASET,
@@ -47,6 +47,7 @@ from pipelines.targets import (
     removed_unless_loaded,
     wait_for_duckdb_file,
 )
+from pipelines.timebox import TimeBox
 from pipelines.transform import TransformResult, transform
 from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
@@ -154,6 +155,7 @@ class RunContext:
     progress: Collector | None = None
     step: str = "starting"  # where the run is: extract, normalize, load, ... (for `status`)
     loads: int = 0  # loads this run committed
+    after_extract: float = 0.0  # seconds the last load took after its extract (normalize, load)
 
     def snapshot(self) -> dict[str, Any]:
         """What the run file says of the run's progress."""
@@ -264,13 +266,14 @@ def _run_locked(
         notices.append(f"re-reading from {options.start_date} to now; incremental state kept")
     dates: dict[str, Any] = {
         k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
-    deadline = None if options.max_duration is None else started + options.max_duration
+    box = None if options.max_duration is None else \
+        TimeBox.of(options.max_duration, started, source_settings(source_options))
     names, counts, loads = options.resources, Counter[str](), 0
     tables: set[str] = set()
     while True:  # a long backfill commits one catch-up chunk or history window per load
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
-        if deadline is not None:
-            first["time_budget"] = deadline - time.monotonic()
+        if box is not None:
+            first["time_budget"] = box.budget(loads, context.after_extract)
         source = liveagent_source(**dates, **first, history_only=loads > 0, metrics=metrics,
                                   **source_options)
         selected = select_resources(source, names)
@@ -287,17 +290,19 @@ def _run_locked(
         loads = context.loads = loads + 1
         copy.changed()
         after = coverage_of(pipeline)
+        if box is not None:
+            box.loaded(loads, after)
         # a run reads all history it has time for: later loads read what has history left
         names = after.pending(tables_of(source, selected)) if end_date is None else []
         if not names:
             break
-        if after == before:
+        if after == before and (box is None or loads > 1):  # a boxed first load reads none
             notices.append("the last load made no history progress; the backfill goes on in "
                            "the next run")
             break
-        if deadline is not None and time.monotonic() >= deadline:
-            notices.append(f"the time box of {options.max_duration:.0f}s is spent: the "
-                           "backfill goes on in the next run")
+        spent = box.spent(names, after, context.after_extract) if box is not None else None
+        if spent:
+            notices.append(spent)
             break
         copy.publish(between_loads=True)  # readers see the loads of a long backfill
     if loads > 1:
@@ -360,7 +365,7 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
     extracted = pipeline.extract(
         source, workers=workers, refresh="drop_sources" if refresh else None,
         loader_file_format=loader_file_format(options))  # type: ignore[arg-type]
-    context.step = "normalize"
+    context.step, extracted_at = "normalize", time.monotonic()
     try:
         pipeline.normalize()
     except Exception:
@@ -371,7 +376,7 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
     context.step = "load"
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
-    context.step = "after load"
+    context.step, context.after_extract = "after load", time.monotonic() - extracted_at
     return load_info, extracted_rows(extracted)
 
 
