@@ -34,6 +34,7 @@ from .scenarios import (
     saturation,
     storage,
     throughput,
+    time_box,
 )
 
 Scenario = Callable[[Context], ScenarioResult]
@@ -45,6 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
     "reconciliation": reconciliation.run,
     "freshness": freshness.run,
     "readers": readers.run,
+    "time_box": time_box.run,
     "storage": storage.run,
     "throughput": throughput.run,  # the long one last
 }

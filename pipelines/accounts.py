@@ -34,6 +34,7 @@ from typing import Any
 import dlt
 
 from pipelines.options import RunOptions, UsageError
+from pipelines.targets import describe_target, target_id
 
 SECTION = "liveagent.accounts"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -58,9 +59,14 @@ class Account:
         was given: two accounts never share a file's catalog; `liveagent_<name>.duckdb`, not
         `<name>.duckdb`, which DuckDB would confuse with the dataset `<name>`)."""
         duckdb_path = base.duckdb_path if base.duckdb_path != RunOptions.duckdb_path \
-            else f"liveagent_{self.name}.duckdb"
+            else self.duckdb_path
         return RunOptions(**{**vars(base), "dataset": self.dataset,
                              "duckdb_path": duckdb_path, "account": self})
+
+    @property
+    def duckdb_path(self) -> str:
+        """The account's own DuckDB file, where `--duckdb-path` names none."""
+        return f"liveagent_{self.name}.duckdb"
 
     def setting(self, key: str) -> tuple[str, str]:
         """This account's key and environment variable for the source setting `key`."""
@@ -122,3 +128,30 @@ def account_named(name: str) -> Account:
             return account
     known = ", ".join(a.name for a in configured_accounts()) or "none configured"
     raise UsageError(f"no account '{name}' in [{SECTION}]; configured: {known}")
+
+
+def refuse_a_shared_target(options: RunOptions) -> None:
+    """Refuses a run of an account into the target (destination, dataset, DuckDB file) of
+    another configured account run with the same command line: the two would share one dlt
+    pipeline, its state and each other's tables (measured: globex's first run went on from
+    acme's high-water mark and loaded 7 of its 200 conversations; `globex --reconcile` marked
+    all 300 of acme's conversations deleted). The other account is taken with its own dataset,
+    since a `--dataset` given for this run is not given for its runs."""
+    account = options.account
+    if account is None:
+        return
+    # the command line the run had: the account's own DuckDB file stands for none given
+    base = RunOptions(**{**vars(options), "duckdb_path": RunOptions.duckdb_path}) \
+        if options.duckdb_path == account.duckdb_path else options
+    for other in configured_accounts():
+        if other.name != account.name and target_id(other.options(base)) == target_id(options):
+            raise UsageError(_shared_target(account, other, options))
+
+
+def _shared_target(account: Account, other: Account, options: RunOptions) -> str:
+    own = "" if options.dataset == account.dataset else \
+        f", or run {account.name} without --dataset (its own is '{account.dataset}')"
+    return (f"accounts {account.name} and {other.name} both load into "
+            f"{describe_target(options)}: they would share one pipeline's state and each "
+            f"other's tables; set {SECTION}.{other.name}.dataset (or {account.name}'s) to a "
+            f"dataset of its own{own}")

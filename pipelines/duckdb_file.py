@@ -21,6 +21,8 @@ from typing import Any
 import dlt
 import duckdb
 
+from pipelines.options import UsageError
+
 DEFAULT_STORAGE_VERSION = "v1.4.0"  # readable by DuckDB 1.4 and later
 LATEST = "latest"
 CONFIG_KEY = "destination.duckdb.storage_version"
@@ -31,6 +33,31 @@ _VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 
 class StorageVersionError(ValueError):
     """A storage version DuckDB does not know."""
+
+
+# every DuckDB database file carries this at bytes 8-11 (its main header); read before DuckDB
+# opens a file: given a SQLite file, DuckDB tries to download its SQLite extension to open it
+MAGIC, MAGIC_AT = b"DUCK", 8
+SQLITE_MAGIC = b"SQLite format 3\0"
+
+
+def check_database(path: Path) -> None:
+    """Refuses a file at `path` that is no DuckDB database (empty, SQLite, anything else), in
+    one line that names it; a missing file passes (a run creates it)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        head, what = b"", "a directory"
+    else:
+        what = "an empty file" if not head else "a SQLite database" \
+            if head == SQLITE_MAGIC else "a file of another kind"
+    if head[MAGIC_AT:MAGIC_AT + len(MAGIC)] == MAGIC:
+        return
+    raise UsageError(f"{path} is {what}, not a DuckDB database: choose another --duckdb-path, "
+                     "or move the file away to start a new warehouse there")
 
 
 def storage_version(requested: str | None = None) -> str:
@@ -92,6 +119,7 @@ def convert(path: Path, version: str, kept_beside: Path | None = None) -> Path:
     run meanwhile fails as "in use" instead of loading into a file about to be replaced."""
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB file at {path}")
+    check_database(path)
     converted = path.with_name(path.name + ".converting")
     beside = kept_beside or path
     kept = beside.with_name(f"{beside.name}.{file_storage_version(path).rstrip('+')}.bak")
@@ -118,6 +146,7 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB file at {path}; load one with `{SCRIPT} run` or "
                                 "choose it with --duckdb-path")
+    check_database(path)
     return duckdb.connect(str(path), read_only=True)
 
 

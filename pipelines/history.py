@@ -20,7 +20,7 @@ from typing import Any
 
 import dlt
 
-from pipelines.targets import prune_loaded_packages
+from pipelines.targets import prune_loaded_packages, set_aside_unreadable_state
 from sources.liveagent.coverage import TableCoverage
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, A
     one line the user needs). Its load packages are deleted once loaded: the rows are in the
     warehouse and nothing else in them is needed."""
     try:
+        # an unreadable local state of its own is restored from the destination too
+        set_aside_unreadable_state(pipeline.pipelines_dir, f"{pipeline.pipeline_name}_runs")
         runs = dlt.pipeline(pipeline_name=f"{pipeline.pipeline_name}_runs",
                             pipelines_dir=pipeline.pipelines_dir,
                             destination=pipeline.destination,

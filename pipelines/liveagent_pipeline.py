@@ -159,7 +159,8 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         **target, resources=[n.strip() for n in args.resources.split(",") if n.strip()],
         start_date=args.start_date, end_date=args.end_date, full_refresh=args.full_refresh,
         keep_load_packages=args.keep_load_packages, reconcile=args.reconcile,
-        max_duration=args.max_duration or configured_max_duration(),
+        max_duration=configured_max_duration() if args.max_duration is None
+        else args.max_duration,
         duckdb_storage_version=args.duckdb_storage_version, duckdb_wait=args.duckdb_wait,
         transform=args.transform,
     )
@@ -191,20 +192,27 @@ def configured_max_duration() -> float | None:
     try:
         return duration_argument(str(value))
     except argparse.ArgumentTypeError as error:
-        raise UsageError(f"sources.liveagent.max_duration: {error}") from None
+        raise UsageError(f"sources.liveagent.max_duration (env SOURCES__LIVEAGENT__MAX_DURATION)"
+                         f": {error}") from None
 
 
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
 
 
 def duration_argument(value: str) -> float:
-    """'14m', '1h30m', '900s' or '900' (seconds)."""
+    """'14m', '1h30m', '900s' or '900' (seconds); above 0: a box of nothing was once taken
+    for no box at all."""
     found = _DURATION.fullmatch(value.strip())
     if not value.strip() or found is None or not any(found.groups()):
         raise argparse.ArgumentTypeError(
             f"'{value}' is not a duration: use e.g. 14m, 1h30m or 900 (seconds)")
     hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return float(hours * 3600 + minutes * 60 + seconds)
+    duration = float(hours * 3600 + minutes * 60 + seconds)
+    if duration <= 0:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is no time box: give one above 0 seconds, e.g. 14m, or leave it out "
+            "for none")
+    return duration
 
 
 def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[str, int]:

@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import ExtractInfo, LoadInfo, get_dlt_pipelines_dir
+from dlt.common.pipeline import ExtractInfo, LoadInfo
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract import DltSource
 
 from pipelines import duckdb_file, history
+from pipelines.accounts import refuse_a_shared_target
 from pipelines.comments import write_comments
-from pipelines.configuration import check_dataset, checked_source
+from pipelines.configuration import check_dataset, checked_source, source_settings
 from pipelines.errors import failed_tables_line, failure_line, tables_and_reasons
 from pipelines.options import (
     DEFAULT_DATASET,
@@ -33,17 +34,20 @@ from pipelines.run_file import read_run_file, run_file_path
 from pipelines.targets import (
     ReadCopy,
     committed_state,
+    describe_target,
     exclusive,
     holds_no_tables,
     loader_file_format,
     make_pipeline,
     pipeline_name,
+    pipelines_dir_of,
     prepare_duckdb_file,
     prune_loaded_packages,
     published,
     removed_unless_loaded,
     wait_for_duckdb_file,
 )
+from pipelines.timebox import TimeBox
 from pipelines.transform import TransformResult, transform
 from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
@@ -182,6 +186,7 @@ class RunContext:
     progress: Collector | None = None
     step: str = "starting"  # where the run is: extract, normalize, load, ... (for `status`)
     loads: int = 0  # loads this run committed
+    after_extract: float = 0.0  # seconds the last load took after its extract (normalize, load)
 
     def snapshot(self) -> dict[str, Any]:
         """What the run file says of the run's progress."""
@@ -201,8 +206,8 @@ def run_pipeline(
     context = context or RunContext(progress=progress)
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     check_configuration(options, source_options)
-    pipeline = make_pipeline(options, context.progress)
-    with exclusive(pipeline, options) as run_file, removed_unless_loaded(options), \
+    pipeline = make_pipeline(options, context.progress, context.say)
+    with exclusive(pipeline, options, context.say) as run_file, removed_unless_loaded(options), \
             published(options) as copy:
         run_file.follow(context.snapshot)
         notices = prepare_duckdb_file(options, context.say)
@@ -278,6 +283,7 @@ def check_configuration(options: RunOptions, source_options: dict[str, Any]) -> 
     """Every setting a run needs, checked before the destination is touched (the source is
     built once here: it resolves and checks its own settings)."""
     check_dataset(options.dataset)
+    refuse_a_shared_target(options)
     dates = {k: v for k, v in (("start_date", options.start_date),
                                ("end_date", options.end_date)) if v}
     labels = ("--start-date" if options.start_date else "sources.liveagent.start_date",
@@ -306,14 +312,15 @@ def _run_locked(
         notices.append(f"re-reading from {options.start_date} to now; incremental state kept")
     dates: dict[str, Any] = {
         k: v for k, v in (("start_date", options.start_date), ("end_date", end_date)) if v}
-    deadline = None if options.max_duration is None else started + options.max_duration
+    box = None if options.max_duration is None else \
+        TimeBox.of(options.max_duration, started, source_settings(source_options))
     names, counts, loads = options.resources, Counter[str](), 0
     tables: set[str] = set()
     failed: dict[str, str] = {}  # tables whose reads failed in a load of this run, and why
     while True:  # a long backfill commits one catch-up chunk or history window per load
         first: dict[str, Any] = {"reconcile": True} if options.reconcile and loads == 0 else {}
-        if deadline is not None:
-            first["time_budget"] = deadline - time.monotonic()
+        if box is not None:
+            first["time_budget"] = box.budget(loads, context.after_extract)
         failures = Failures()
         source = liveagent_source(**dates, **first, history_only=loads > 0, metrics=metrics,
                                   failures=failures, **source_options)
@@ -334,19 +341,21 @@ def _run_locked(
         copy.changed()
         failed |= {table: why for table, why in failures.tables.items() if table in read}
         after = coverage_of(pipeline)
+        if box is not None:
+            box.loaded(loads, after)
         # a run reads all history it has time for: later loads read what has history left
         # (a table that failed in this run is not read again: its state did not move)
         names = [name for name in after.pending(read) if name not in failed] \
             if end_date is None else []
         if not names:
             break
-        if after == before:
+        if after == before and (box is None or loads > 1):  # a boxed first load reads none
             notices.append("the last load made no history progress; the backfill goes on in "
                            "the next run")
             break
-        if deadline is not None and time.monotonic() >= deadline:
-            notices.append(f"the time box of {options.max_duration:.0f}s is spent: the "
-                           "backfill goes on in the next run")
+        spent = box.spent(names, after, context.after_extract) if box is not None else None
+        if spent:
+            notices.append(spent)
             break
         copy.publish(between_loads=True)  # readers see the loads of a long backfill
     if loads > 1:
@@ -422,7 +431,7 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
     if failures is not None and failures.everything:
         pipeline.drop()  # its package and the local state it advanced, as below
         raise TablesFailedError(f"no table could be read: {tables_and_reasons(failures.tables)}")
-    context.step = "normalize"
+    context.step, extracted_at = "normalize", time.monotonic()
     try:
         pipeline.normalize()
     except Exception:
@@ -433,7 +442,7 @@ def load_once(pipeline: dlt.Pipeline, source: DltSource, options: RunOptions,
     context.step = "load"
     load_info = pipeline.load()
     load_info.raise_on_failed_jobs()
-    context.step = "after load"
+    context.step, context.after_extract = "after load", time.monotonic() - extracted_at
     return load_info, extracted_rows(extracted)
 
 
@@ -541,11 +550,6 @@ def failing_lines(state: dict[str, Any]) -> list[str]:
             f"{tables_and_reasons(failing)}"]
 
 
-def pipelines_dir_of(options: RunOptions) -> str:
-    """Where dlt keeps the target's pipeline (its default unless the options say)."""
-    return options.pipelines_dir or get_dlt_pipelines_dir()
-
-
 def running_line(fields: dict[str, Any]) -> str:
     """A run going now, as its run file tells."""
     started = datetime.fromisoformat(fields["started_at"])
@@ -558,12 +562,6 @@ def running_line(fields: dict[str, Any]) -> str:
             f"({clock(since.total_seconds())} ago); step {fields.get('step', 'starting')}, "
             f"{loads or 0} load{'' if loads == 1 else 's'} committed, "
             f"{fields.get('requests', 0):,} API requests so far{left}")
-
-
-def describe_target(options: RunOptions) -> str:
-    if options.destination == "duckdb":
-        return f"{options.duckdb_file} (dataset {options.dataset})"
-    return f"{options.destination} dataset {options.dataset}"
 
 
 def coverage_line(coverage: Coverage) -> str:

@@ -5,6 +5,7 @@ loader format), the lock that keeps two runs off one target, and the DuckDB file
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -19,9 +20,10 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.common.destination import Destination
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.runtime.collector_base import Collector
-from dlt.common.versioned_state import decompress_state
+from dlt.common.versioned_state import decompress_state, json_decode_state
 from dlt.destinations.exceptions import DestinationUndefinedEntity
 from dlt.pipeline.state_sync import migrate_state_to_current
 from filelock import FileLock, Timeout
@@ -75,6 +77,12 @@ def target_id(options: RunOptions) -> str:
     return f"{options.destination}|{options.dataset}|{place}"
 
 
+def describe_target(options: RunOptions) -> str:
+    if options.destination == "duckdb":
+        return f"{options.duckdb_file} (dataset {options.dataset})"
+    return f"{options.destination} dataset {options.dataset}"
+
+
 TARGET_FILE = "liveagent_target"  # in the pipeline's working directory
 
 
@@ -91,10 +99,42 @@ def bind_local_state(pipeline: dlt.Pipeline, options: RunOptions) -> None:
     marker.write_text(target)
 
 
-def make_pipeline(options: RunOptions, progress: Collector | None = None) -> dlt.Pipeline:
-    """The dlt pipeline of the target, its local state bound to it (`bind_local_state`)."""
+def pipelines_dir_of(options: RunOptions) -> str:
+    """Where dlt keeps the target's pipeline (its default unless the options say)."""
+    return options.pipelines_dir or get_dlt_pipelines_dir()
+
+
+def set_aside_unreadable_state(pipelines_dir: str, name: str) -> str | None:
+    """Moves the local state of pipeline `name` aside when dlt could not read it (a crash or
+    a full disk can leave it cut short: dlt failed every run with JSONDecodeError), so that the
+    run restores the state its last load committed to the destination (dlt's
+    `sync_destination`; the local copy is a cache of it). Returns what to say, or None."""
+    path = Path(pipelines_dir) / name / dlt.Pipeline.STATE_FILE
+    try:
+        state = json_decode_state(path.read_text())
+        if isinstance(state, dict) and "_state_version" in state:
+            return None
+        reason = "not a pipeline state"
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:  # JSON decoders' errors are ValueErrors
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    # beside the working directory, which dlt empties when it restores the state
+    aside = Path(pipelines_dir) / f"{name}.{path.name}.unreadable"
+    os.replace(path, aside)
+    return (f"the local pipeline state {path} could not be read ({reason}); set aside as "
+            f"{aside.name}, the state of the last load is restored from the destination")
+
+
+def make_pipeline(options: RunOptions, progress: Collector | None = None,
+                  say: Callable[[str], None] = lambda _: None) -> dlt.Pipeline:
+    """The dlt pipeline of the target, its local state bound to it (`bind_local_state`) and
+    readable (`set_aside_unreadable_state`, said through `say`)."""
     location: dict[str, Any] = {"pipelines_dir": options.pipelines_dir} \
         if options.pipelines_dir else {}
+    notice = set_aside_unreadable_state(pipelines_dir_of(options), pipeline_name(options))
+    if notice:
+        say(notice)
     # merges pass through `<dataset>_staging`; dlt empties it after each load when asked, so
     # analysts never meet stale copies of the tables there (a user's own setting wins)
     if dlt.config.get("load.truncate_staging_dataset", bool) is None:
@@ -140,7 +180,7 @@ def committed_state(options: RunOptions) -> CommittedState | None:
     if options.destination == "duckdb":
         if not options.duckdb_file.exists():
             return None
-        connection = duckdb.connect(str(options.duckdb_file), read_only=True)
+        connection = duckdb_file.connect_read_only(options.duckdb_file)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             reader = dlt.pipeline(pipeline_name=name, pipelines_dir=scratch,
@@ -176,9 +216,12 @@ def loader_file_format(options: RunOptions) -> str | None:
 
 
 @contextmanager
-def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[RunFile]:
+def exclusive(pipeline: dlt.Pipeline, options: RunOptions,
+              say: Callable[[str], None] = lambda _: None) -> Iterator[RunFile]:
     """Holds the target for one run: a second run on it refuses instead of interleaving with
-    this one's state and load packages. The run says how it goes in its run file."""
+    this one's state and load packages. The run says how it goes in its run file. Runs of
+    other targets in the same DuckDB file (another dataset, another account) wait for it:
+    `writing_duckdb_file`."""
     base = Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
     lock = FileLock(str(base))
     path = run_file_path(pipeline.pipelines_dir, pipeline.pipeline_name)
@@ -194,9 +237,41 @@ def exclusive(pipeline: dlt.Pipeline, options: RunOptions) -> Iterator[RunFile]:
     run_file = RunFile(path)
     try:
         run_file.write()
-        yield run_file
+        with writing_duckdb_file(options, say):
+            yield run_file
     finally:
         run_file.close()
+        lock.release()
+
+
+@contextmanager
+def writing_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> Iterator[None]:
+    """Holds the DuckDB file the run writes for the whole run, waiting first for a run of
+    another dataset in it (another account's) to finish, saying so once: DuckDB lets one
+    process write a file, and a run opens it again and again (state, load, history), so two
+    runs started together failed one of them ("in use by another process"). The wait has no
+    bound of its own: the other run ends, and a third run of this target refuses meanwhile."""
+    if options.destination != "duckdb":
+        yield
+        return
+    writer = options.writer_file
+    writer.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(writer.with_name(f".{writer.name}.lock")))
+    note = RunFile(writer.with_name(f".{writer.name}.run.json"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = read_run_file(note.path)
+        who = f"PID {holder['pid']} (dataset {holder.get('dataset')}, started " \
+            f"{holder['started_at']})" if holder else "another process"
+        say(f"waiting for the run of {who} that is writing {options.duckdb_file}: DuckDB "
+            "lets one process write a file, so runs into one file take turns")
+        lock.acquire()
+    try:
+        note.write(dataset=options.dataset)
+        yield
+    finally:
+        note.close()
         lock.release()
 
 
@@ -241,7 +316,9 @@ def prepare_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> list
     """The file the run loads into, ready: when runs publish a read copy and have no copy of
     their own yet, the published file (a warehouse loaded before they did) becomes it; a new
     file is created in the storage format asked for (v1.4.0 by default, which DuckDB 1.4
-    clients open). Returns notices about an existing file they cannot open."""
+    clients open). Returns notices about an existing file they cannot open. Both files are
+    refused when they are no DuckDB database (checked here, while the run holds them: a file
+    another run creates is empty for a moment)."""
     if options.destination != "duckdb":
         return []
     try:
@@ -249,6 +326,8 @@ def prepare_duckdb_file(options: RunOptions, say: Callable[[str], None]) -> list
     except duckdb_file.StorageVersionError as error:
         raise UsageError(str(error)) from None
     published, writer = options.duckdb_file, options.writer_file
+    for path in dict.fromkeys((published, writer)):
+        duckdb_file.check_database(path)
     if options.publishes and not writer.exists() and published.exists():
         with opened_when_free(published, options, say, read_only=True):
             read_copy.seed(published, writer)

@@ -41,6 +41,7 @@ from .settings import (
     MESSAGE_GROUPS,
     MESSAGES,
 )
+from .timebox import conversation_rows_in
 from .transforms import (
     ConversationMessages,
     Rejected,
@@ -126,14 +127,13 @@ def begin(backfill: Backfill, plan: ConversationPlan, snapshot: datetime | None,
 
 def _history_rows(plan: ConversationPlan, started: float, incremental_rows: int) -> int:
     """How many history conversations fit this load: `per_load`, or what the time budget
-    leaves after the incremental part's requests."""
+    leaves after the incremental part's and the reports' requests (timebox.py)."""
     if plan.time_budget is None:
         return plan.per_load or 10**12
-    seconds = plan.time_budget - (monotonic() - started)
-    requests = seconds * plan.requests_per_second - incremental_rows * plan.requests_per_row \
-        - plan.reserved_requests
-    rows = int(requests * 0.9 / plan.requests_per_row)  # 10% for listing pages and slack
-    return min(rows, plan.per_load or rows)
+    return conversation_rows_in(
+        plan.time_budget - (monotonic() - started), plan.requests_per_second,
+        plan.requests_per_row, plan.per_load,
+        plan.reserved_requests + incremental_rows * plan.requests_per_row)
 
 
 @dlt.transformer(name="conversation_tags", **rewritten_per_conversation(CONVERSATION_TAGS))

@@ -32,6 +32,7 @@ from .paginators import AnchoredOffsetPaginator, without_repeats
 from .reading import Reading
 from .rejections import for_table, unit
 from .settings import DEFAULT_REPORT_HISTORY_DAYS, REPORT_PAGE_SIZE, REPORTS, Report
+from .timebox import report_days_in
 from .transforms import Rejected, Row, column_hints, days, report_rows
 
 STATE_KEY = "last_closed_day"
@@ -113,12 +114,11 @@ class ReportPlan:
 
 def report_history_days(time_budget: float | None, requests_per_second: float) -> int:
     """Older days one load of the reports reads: `HISTORY_DAYS_PER_LOAD`, or what a quarter
-    of a time-boxed load's requests pay for (a day costs a request per report), so that most
-    of a short box goes to the conversations."""
+    of a time-boxed load's requests pay for (timebox.py), so that most of a short box goes to
+    the conversations."""
     if time_budget is None:
         return HISTORY_DAYS_PER_LOAD
-    affordable = int(time_budget * requests_per_second / 4 / len(REPORTS))
-    return max(0, min(HISTORY_DAYS_PER_LOAD, affordable))
+    return min(HISTORY_DAYS_PER_LOAD, report_days_in(time_budget, requests_per_second))
 
 
 def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltResource:

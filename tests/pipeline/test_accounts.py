@@ -13,7 +13,7 @@ import pytest
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.dashboard import free_port
 from tests.support import ZONE, make_account
-from tests.warehouse import Warehouse
+from tests.warehouse import Target, Warehouse
 
 
 def test_two_accounts_load_side_by_side_from_one_config(
@@ -142,3 +142,70 @@ def test_the_run_history_names_the_accounts_setting(
         "(LIVEAGENT__ACCOUNTS__GLOBEX__API_KEY)" in key and "wrong-key" not in key
     assert "could not be reached" in url and "check liveagent.accounts.globex.base_url" in url
     assert [f"liveagent-pipeline: {detail}" for detail in (key, url)] == lines
+
+
+def test_two_accounts_in_one_dataset_are_refused_before_anything_loads(
+    fake: FakeLiveAgent, configured: Path, target: Target,
+) -> None:
+    """They would share one pipeline and its state: globex's first run went on from acme's
+    high-water mark, and each marked the other's rows deleted."""
+    with FakeLiveAgent(make_account(conversations=45, timezone=ZONE)) as other:
+        write_accounts(
+            configured,
+            f'[liveagent.accounts.acme]\nbase_url = "{fake.url}"\ndataset = "{target.dataset}"'
+            f'\n\n[liveagent.accounts.globex]\nbase_url = "{other.url}"\n'
+            f'dataset = "{target.dataset}"\n',
+            f'[liveagent.accounts.acme]\napi_key = "{fake.api_key}"\n\n'
+            f'[liveagent.accounts.globex]\napi_key = "{other.api_key}"\n')
+        where = ("--duckdb-path", target.location) if target.destination == "duckdb" \
+            else ("--destination", "postgres")
+        for name, other_name in (("acme", "globex"), ("globex", "acme")):
+            line = error_line(run_account(configured, name, *where), 2)
+            assert f"accounts {name} and {other_name} both load into " in line, line
+            assert f"set liveagent.accounts.{other_name}.dataset" in line, line
+        assert fake.stats.total == other.stats.total == 0  # refused before any request
+        # and before anything was created
+        assert not Path(target.location).exists() if target.destination == "duckdb" \
+            else target.tables() == {}
+        # a dataset of its own for globex: each loads its own account, all of it
+        config = (configured / ".dlt" / "config.toml").read_text()
+        (configured / ".dlt" / "config.toml").write_text(
+            config[::-1].replace(f'"{target.dataset}"'[::-1],
+                                 f'"{target.dataset}_globex"'[::-1], 1)[::-1])
+        for name in ("acme", "globex"):
+            assert run_account(configured, name, *where, "--resources", "conversations"
+                               ).returncode == 0
+    acme, globex = target.query("SELECT count(*) AS n FROM {ds}.conversations"), \
+        Target(target.destination, target.location, f"{target.dataset}_globex").query(
+            "SELECT count(*) AS n FROM {ds}.conversations")
+    assert (acme[0]["n"], globex[0]["n"]) == (120, 45)
+
+
+def test_two_accounts_into_one_duckdb_file_wait_for_each_other(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    """DuckDB lets one process write a file: started together, the second run waits for the
+    first to finish with the file, then loads; both exit 0 and each dataset is whole."""
+    with FakeLiveAgent(make_account(conversations=45, timezone=ZONE)) as other:
+        write_accounts(
+            configured, f'[liveagent.accounts.acme]\nbase_url = "{fake.url}"\n\n'
+            f'[liveagent.accounts.globex]\nbase_url = "{other.url}"\n',
+            f'[liveagent.accounts.acme]\napi_key = "{fake.api_key}"\n\n'
+            f'[liveagent.accounts.globex]\napi_key = "{other.api_key}"\n')
+        fake.latency = other.latency = 0.02  # each run takes a few seconds
+        command = Path(sys.executable).with_name("liveagent-pipeline")
+        runs = {name: subprocess.Popen(
+                    [str(command), "run", "--account", name, "--progress-every", "0",
+                     "--pipelines-dir", str(configured / "pipelines"), "--duckdb-path",
+                     "shared.duckdb", "--resources", "conversations,tags", "--duckdb-wait", "1"],
+                    cwd=configured, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for name in ("acme", "globex")}
+        finished = {name: run.communicate(timeout=300) for name, run in runs.items()}
+    for name, run in runs.items():
+        assert run.returncode == 0, finished[name][1]
+    waited = [err for _, err in finished.values() if "waiting for" in err]
+    assert len(waited) == 1, finished
+    assert "shared.duckdb" in waited[0] and "PID" in waited[0], waited
+    shared = str(configured / "shared.duckdb")
+    assert Warehouse(shared, "acme").scalar("SELECT count(*) FROM {ds}.conversations") == 120
+    assert Warehouse(shared, "globex").scalar("SELECT count(*) FROM {ds}.conversations") == 45

@@ -11,8 +11,8 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from pipelines.liveagent_pipeline import in_finalizer
-from tests.warehouse import Warehouse
+from pipelines.liveagent_pipeline import in_finalizer, main
+from tests.warehouse import Target, Warehouse, postgres_scalar
 
 
 def test_summary_names_tables_requests_and_where_the_data_is(
@@ -172,3 +172,51 @@ def test_a_ctrl_c_in_a_finalizer_is_taken_after_it() -> None:
     Finalized()  # collected at once: its __del__ runs here
     assert seen == [True]
     assert not in_finalizer(sys._getframe())
+
+
+def test_status_of_a_missing_target_creates_nothing(
+    configured: Path, target: Target, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A DuckDB file `status` created would be in DuckDB 2.0's format, kept by the next run
+    (DuckDB 1.4 clients then cannot open it); a Postgres dataset would be empty."""
+    pipelines = configured / "pipelines"
+    places = [("--duckdb-path", str(configured / "nowhere" / "warehouse.duckdb")),
+              ("--duckdb-path", target.location)] if target.destination == "duckdb" \
+        else [("--destination", "postgres", "--dataset", target.dataset)]
+    for place in places:
+        assert main(["status", "--pipelines-dir", str(pipelines), *place]) == 0
+        assert capsys.readouterr().out.strip().endswith("nothing loaded yet")
+    assert sorted(p.name for p in configured.iterdir()) == []
+    if target.destination == "postgres":
+        assert not postgres_scalar(target.location, "SELECT count(*) FROM pg_namespace WHERE "
+                                   f"starts_with(nspname, '{target.dataset}')")
+
+
+@pytest.mark.parametrize("damage", ["{\"_state_version\": 3, \"sources\": {", "", "\0" * 64])
+def test_a_corrupt_local_state_is_restored_from_the_destination(
+    run_cli, configured: Path, account: Account, target: Target, damage: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The destination holds the state each load committed; the local copy (dlt's pipelines
+    dir) is a cache a crash or a full disk can leave cut short."""
+    assert run_cli("--resources", "conversations", *target.args) == 0
+    state_files = [path for path in (configured / "pipelines").glob("*/state.json")
+                   if not path.parent.name.endswith("_runs")]  # not the run history's
+    assert len(state_files) == 1
+    state_files[0].write_text(damage)
+    runs_state = state_files[0].parent.with_name(f"{state_files[0].parent.name}_runs")
+    (runs_state / "state.json").write_text(damage)  # the run history's pipeline too
+    account.clock.advance(300)
+    account.create_conversation("Brand new", "Hello", channel="B", owner=7)
+    capsys.readouterr()
+    assert run_cli("--resources", "conversations", *target.args) == 0
+    captured = capsys.readouterr()
+    assert f"the local pipeline state {state_files[0]} could not be read (" in captured.err
+    aside = configured / "pipelines" / f"{state_files[0].parent.name}.state.json.unreadable"
+    assert f"set aside as {aside.name}, the state of the last load is restored from the " \
+        "destination" in captured.err
+    assert aside.read_text() == damage
+    # on from the high-water mark: the new conversation only, nothing read twice
+    assert re.search(r"\n  conversations +1\n", captured.out), captured.out
+    assert target.query("SELECT count(*) AS n FROM {ds}.conversations") == [{"n": 121}]
+    assert target.query("SELECT outcome FROM {ds}.run_history") == [{"outcome": "loaded"}] * 2

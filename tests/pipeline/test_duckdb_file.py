@@ -161,3 +161,37 @@ def test_query_mistakes_are_usage_errors(
                  "SELECT id FROM liveagent.tags ORDER BY id"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == \
         "(more than 2 rows; --max-rows N shows more)"
+
+
+def a_sqlite_database(path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda path: path.write_bytes(b""), "an empty file"),
+    (lambda path: path.write_text("id,name\n1,acme\n" * 400), "a file of another kind"),
+    # DuckDB would try to download its SQLite extension to open this one
+    (a_sqlite_database, "a SQLite database"),
+])
+@pytest.mark.parametrize("read_copy", ["true", "false"])
+def test_a_file_that_is_no_duckdb_database_is_named_and_left_alone(
+    run_cli, warehouse: Warehouse, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, make, what: str, read_copy: str,
+) -> None:
+    monkeypatch.setenv("DESTINATION__DUCKDB__READ_COPY", read_copy)
+    path = Path(warehouse.path)
+    make(path)
+    before = path.read_bytes()
+    commands = [lambda: run_cli("--resources", "tags", "--progress-every", "0"),
+                lambda: main(["status", "--duckdb-path", str(path)]),
+                lambda: main(["query", "--duckdb-path", str(path), "SELECT 1"])]
+    for command in commands:
+        assert command() == 2
+        err = capsys.readouterr().err
+        assert err == f"liveagent-pipeline: {path} is {what}, not a DuckDB database: choose " \
+            "another --duckdb-path, or move the file away to start a new warehouse there\n"
+    assert path.read_bytes() == before
+    assert not (path.parent / ".liveagent" / path.name).exists()

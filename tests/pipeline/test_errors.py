@@ -167,6 +167,13 @@ def test_duckdb_file_locked_by_another_process(tmp_path: Path, fake: FakeLiveAge
      "sources.liveagent.base_url must not contain a user name or password (LiveAgent "
      "authenticates with sources.liveagent.api_key): use the account URL like "
      "https://acme.ladesk.com"),
+    # a box of nothing was taken for no box at all
+    (["--max-duration", "0"], {}, "argument --max-duration: '0' is no time box: give one above "
+     "0 seconds, e.g. 14m, or leave it out for none"),
+    (["--max-duration", "0m0s"], {}, "argument --max-duration: '0m0s' is no time box"),
+    ([], {"SOURCES__LIVEAGENT__MAX_DURATION": "0"}, "sources.liveagent.max_duration (env "
+     "SOURCES__LIVEAGENT__MAX_DURATION): '0' is no time box: give one above 0 seconds, e.g. "
+     "14m, or leave it out for none"),
 ])
 def test_bad_settings_name_the_setting_before_anything_runs(
     tmp_path: Path, fake: FakeLiveAgent, args: list[str], env: dict[str, str], expected: str
