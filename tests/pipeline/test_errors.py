@@ -233,6 +233,12 @@ def test_ctrl_c_after_a_chunk_of_a_backfill_committed(tmp_path: Path, fake: Fake
     assert (tmp_path / "warehouse.duckdb").exists()
 
 
+def mounted_at(path: Path) -> str:
+    """The mount point of `path`'s filesystem, as df(1) reports it."""
+    return subprocess.run(["df", "--output=target", str(path)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[-1].strip()
+
+
 def test_a_full_disk_reported_as_a_failed_rename(
     run_cli: Callable[..., int], configured: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -250,6 +256,43 @@ def test_a_full_disk_reported_as_a_failed_rename(
     assert run_cli("--resources", "tags", "--progress-every", "0") == 1
     stderr = capsys.readouterr().err.strip()
     assert "\n" not in stderr and "cross-device" not in stderr
-    assert re.fullmatch(rf"liveagent-pipeline: no space left on device at "
-                        rf"{re.escape(str(configured / 'pipelines'))}/\S+; free space or move "
-                        r"--pipelines-dir/--duckdb-path", stderr), stderr
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device \(the filesystem "
+                        rf"mounted at {re.escape(mounted_at(configured))}, writing "
+                        rf"{re.escape(str(configured / 'pipelines'))}/\S+\); free space there "
+                        r"or move --pipelines-dir/--duckdb-path", stderr), stderr
+
+
+SMALL_FILESYSTEM = "64k"  # too small for a run of the fake account: 120 conversations
+
+
+def on_a_small_filesystem(small: Path, command: list[str]) -> list[str]:
+    """`command` in a mount namespace of its own (unshare: no root needed where user
+    namespaces are allowed) with a tmpfs of SMALL_FILESYSTEM mounted at `small`."""
+    if subprocess.run(["unshare", "--mount", "--map-root-user", "true"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("unshare cannot make a mount namespace here")
+    mount = f"mount -t tmpfs -o size={SMALL_FILESYSTEM} tmpfs {small} && exec \"$@\""
+    return ["unshare", "--mount", "--map-root-user", "sh", "-c", mount, "sh", *command]
+
+
+@pytest.mark.parametrize("full", ["pipelines", "duckdb"])
+def test_a_real_full_disk_names_the_filesystem_in_one_line(
+    tmp_path: Path, fake: FakeLiveAgent, full: str
+) -> None:
+    """A tmpfs that fills up under dlt's files (the failed write carries no file name; dlt's
+    warning that it could not save its trace there either was 52 lines) or under DuckDB's
+    (its error quotes the file, beside a traceback that quotes dlt's sources)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    duckdb = (small if full == "duckdb" else tmp_path) / "warehouse.duckdb"
+    command = cli_command(small if full == "pipelines" else tmp_path,
+                          "--duckdb-path", str(duckdb))
+    result = subprocess.run(on_a_small_filesystem(small, command), cwd=tmp_path,
+                            env=cli_environment(**account_env(
+                                fake, SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="1000000",
+                                SOURCES__LIVEAGENT__START_DATE="2025-09-09")),
+                            capture_output=True, text=True, timeout=120)
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device \(the filesystem "
+                        rf"mounted at {re.escape(str(small))}, writing "
+                        rf"{re.escape(str(small))}/\S+\); free space there or move "
+                        r"--pipelines-dir/--duckdb-path", one_line(result, 1)), result.stderr
