@@ -18,12 +18,16 @@ Kinds:
 - ``error_envelope``: the documented error envelope with `statuscode` = `status` (500, 503,
   429, 404, 400, ...) under HTTP `http_status` (default 200: some clients treat
   `"status": "ERROR"` under 200 as an error, dianhailu/cs--center)
+- ``redirect``: HTTP `status` (a 3xx; 301 unless one is given) with an empty body (PHP's
+  `header("Location: ...")`) and `Location` = `location` followed by the request's path and
+  query string, as a server sends when an account moved host or to https: the query string
+  carries the API key along
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
-`status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow,
-trickle),
-`transform` (mutate).
+`status` (status, html, error_envelope, redirect), `http_status` (error_envelope), `delay`
+(slow, trickle), `transform` (mutate), `location` (redirect: scheme and host, e.g.
+"https://acme.ladesk.com").
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from .exceptions import TooManyRequests, error_for_status
 from .wire import Reply, encode_json
 
 KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
-         "empty", "not_json", "error_envelope")
+         "empty", "not_json", "error_envelope", "redirect")
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     "</center><hr><center>nginx</center></body></html>"
@@ -63,12 +67,15 @@ class FaultRule:
     http_status: int = 200  # error_envelope only
     delay: float = 0.0
     transform: Callable[[dict], dict] | None = None
+    location: str = "https://moved.example"  # redirect only
     fired: int = 0
     _seen: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind == "redirect" and not 300 <= self.status < 400:
+            self.status = 301
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
@@ -147,6 +154,11 @@ CANNED: dict[str, Callable[[FaultRule], Reply]] = {
     "not_json": _php_warning,
     "error_envelope": _error_envelope,
 }
+
+
+def redirect_reply(rule: FaultRule, target: str) -> Reply:
+    """The redirect of `rule` for a request of `target` (its path and query string)."""
+    return Reply(rule.status, b"", "text/html", {"Location": rule.location.rstrip("/") + target})
 
 
 def canned_reply(rule: FaultRule | None) -> Reply | None:

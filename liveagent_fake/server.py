@@ -25,7 +25,7 @@ from .exceptions import (
     ServerError,
     TooManyRequests,
 )
-from .faults import FaultInjector, FaultRule, canned_reply
+from .faults import FaultInjector, FaultRule, canned_reply, redirect_reply
 from .models import Account
 from .requestlog import LoggedRequest, RequestLog
 from .responses import Request
@@ -257,6 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(rule.delay)
         if fake.latency:
             time.sleep(fake.latency)
+        if rule is not None and rule.kind == "redirect":
+            return self._send_reply(redirect_reply(rule, self.path))
         canned = canned_reply(rule)
         if canned is not None:
             return self._send_reply(canned)

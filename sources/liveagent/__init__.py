@@ -134,6 +134,7 @@ def liveagent_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     check_timezone: bool = True,
+    allow_insecure_http: bool = False,
     deletes: str = "mark",
     reconcile_days: int = DEFAULT_RECONCILE_DAYS,
     reconcile: bool = False,
@@ -162,7 +163,7 @@ def liveagent_source(
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None,
-                             metrics=metrics)
+                             metrics=metrics, allow_insecure_http=allow_insecure_http)
     now = datetime.now(UTC)
     reading = Reading(client, time, now, Deletions(deletes, now.replace(microsecond=0),
                                                    count_markers=client.metrics.add_delete_markers))

@@ -87,6 +87,31 @@ def test_base_url_that_is_not_liveagent(tmp_path: Path, fake: FakeLiveAgent) -> 
     assert "not JSON" in line and "base_url" in line
 
 
+def test_plain_http_to_another_machine(tmp_path: Path) -> None:
+    """The key would cross the network in clear text: refused unless explicitly allowed."""
+    env = {"SOURCES__LIVEAGENT__BASE_URL": "http://acme.ladesk.invalid",
+           "SOURCES__LIVEAGENT__API_KEY": KEY}
+    assert one_line(cli(tmp_path, **env), 2) == (
+        "liveagent-pipeline: sources.liveagent.base_url is plain http:// to "
+        "acme.ladesk.invalid: the API key would cross the network in clear text (API v1 sends "
+        "it in the URL); use https://acme.ladesk.invalid, or set "
+        "sources.liveagent.allow_insecure_http = true (env "
+        "SOURCES__LIVEAGENT__ALLOW_INSECURE_HTTP) if the way to it is trusted")
+    allowed = cli(tmp_path, **env, SOURCES__LIVEAGENT__ALLOW_INSECURE_HTTP="true")
+    assert "could not be reached for application/status" in one_line(allowed, 1)
+
+
+def test_a_redirect_names_its_target_without_the_key(tmp_path: Path,
+                                                     fake: FakeLiveAgent) -> None:
+    fake.faults.add("redirect", location="https://acme.ladesk.example")
+    assert one_line(cli(tmp_path, **account_env(fake)), 2) == (
+        f"liveagent-pipeline: {fake.url}/api/application/status answered with a redirect (301 "
+        "Moved Permanently) to https://acme.ladesk.example/api/application/status?apikey=*** "
+        "which is not followed: the API key travels in the URL; if the account moved, set "
+        "sources.liveagent.base_url to https://acme.ladesk.example")
+    assert fake.log.total == 1
+
+
 @pytest.mark.parametrize("args, expected", [
     (["--start-date", "2025-13-45"], "'2025-13-45' is not a date"),
     (["--end-date", "yesterday"], "'yesterday' is not a date"),

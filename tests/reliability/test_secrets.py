@@ -84,7 +84,8 @@ def test_a_logged_run_and_its_files_never_show_the_key_or_agent_tokens(
         assert secret not in loaded
 
 
-@pytest.mark.parametrize("case", ["server keeps failing", "wrong key", "unreachable"])
+@pytest.mark.parametrize("case", ["server keeps failing", "wrong key", "unreachable",
+                                  "redirected with the key"])
 def test_failures_never_show_the_key(
     fake: FakeLiveAgent, configured: Path, case: str
 ) -> None:
@@ -94,6 +95,8 @@ def test_failures_never_show_the_key(
         env = {"SOURCES__LIVEAGENT__MAX_ATTEMPTS": "2"}
     elif case == "wrong key":
         env = {"SOURCES__LIVEAGENT__API_KEY": "WRONG-KEY-0a1b2c3d"}
+    elif case == "redirected with the key":  # Location carries the query string, key and all
+        fake.faults.add("redirect", location="https://acme.ladesk.example")
     else:
         env = {"SOURCES__LIVEAGENT__BASE_URL": "http://127.0.0.1:9"}
     result = logged_run(configured, **env)
