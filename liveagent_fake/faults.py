@@ -29,11 +29,16 @@ Kinds:
   /conversations/{id}/messages answer that falls short of what the listing counts: an empty
   `groups` list, no `groups` key at all, or every group but the newest (by `datecreated`, the
   last of equals), as a read replica that lags behind the listing would answer
+- ``redirect``: HTTP `status` (a 3xx; 301 unless one is given) with an empty body (PHP's
+  `header("Location: ...")`) and `Location` = `location` followed by the request's path and
+  query string, as a server sends when an account moved host or to https: the query string
+  carries the API key along
 
 Options: `path` (a regular expression searched in the request path), `method`, `probability`,
 `times` (fire at most that often), `skip` (let that many matching requests through first),
-`status` (status, html, error_envelope), `http_status` (error_envelope), `delay` (slow,
-trickle), `transform` (mutate), `keep` (cut_list).
+`status` (status, html, error_envelope, redirect), `http_status` (error_envelope), `delay`
+(slow, trickle), `transform` (mutate), `keep` (cut_list), `location` (redirect: scheme and
+host, e.g. "https://acme.ladesk.com").
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from .wire import Reply, encode_json
 
 KINDS = ("status", "html", "slow", "trickle", "truncate", "drop", "malformed", "mutate",
          "empty", "not_json", "error_envelope", "empty_list", "no_list", "cut_list",
-         "ignore_paging", "empty_groups", "no_groups_key", "lagging_replica")
+         "ignore_paging", "empty_groups", "no_groups_key", "lagging_replica", "redirect")
 PAGING_PARAMS = ("cursor", "offset", "limitfrom")  # what ignore_paging drops
 HTML_ERROR_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
@@ -76,12 +81,15 @@ class FaultRule:
     delay: float = 0.0
     transform: Callable[[dict], dict] | None = None
     keep: int = 0  # cut_list: rows each list keeps
+    location: str = "https://moved.example"  # redirect only
     fired: int = 0
     _seen: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind == "redirect" and not 300 <= self.status < 400:
+            self.status = 301
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
@@ -190,6 +198,11 @@ def _lagging_replica(payload: dict) -> dict:
         newest = max(range(len(groups)), key=lambda i: (groups[i]["datecreated"], i))
         del groups[newest]
     return payload
+
+
+def redirect_reply(rule: FaultRule, target: str) -> Reply:
+    """The redirect of `rule` for a request of `target` (its path and query string)."""
+    return Reply(rule.status, b"", "text/html", {"Location": rule.location.rstrip("/") + target})
 
 
 def canned_reply(rule: FaultRule | None) -> Reply | None:

@@ -25,7 +25,14 @@ from .exceptions import (
     ServerError,
     TooManyRequests,
 )
-from .faults import FaultInjector, FaultRule, canned_reply, request_params, rewritten
+from .faults import (
+    FaultInjector,
+    FaultRule,
+    canned_reply,
+    redirect_reply,
+    request_params,
+    rewritten,
+)
 from .models import Account
 from .requestlog import LoggedRequest, RequestLog
 from .responses import Request
@@ -257,6 +264,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(rule.delay)
         if fake.latency:
             time.sleep(fake.latency)
+        if rule is not None and rule.kind == "redirect":
+            return self._send_reply(redirect_reply(rule, self.path))
         canned = canned_reply(rule)
         if canned is not None:
             return self._send_reply(canned)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -24,6 +22,7 @@ from sources.liveagent.redaction import redact
 
 from .accounts import Account, shared_setting
 from .dashboard import DashboardError
+from .file_errors import system_error
 from .options import BusyError, LoadsCommitted, UsageError
 from .postgres import DEFAULT_LOCK_TIMEOUT_SECONDS, configured, server_address
 from .transform import TransformError
@@ -34,24 +33,6 @@ EXIT_USAGE = 2  # the command line or the configuration needs fixing
 EXIT_REJECTED = 3  # loaded, but some rows are kept in rejected_rows instead of their tables
 EXIT_TABLES_FAILED = 4  # loaded, but some tables could not be read: their state did not advance
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
-
-_PLACES = "--pipelines-dir/--duckdb-path"
-# what a person can do about a failed file operation, most telling first: a full disk is
-# often reported as the rename that failed before the copy that hit it (EXDEV)
-OS_ERRORS = {
-    errno.ENOSPC: f"no space left on device{{at}}; free space or move {_PLACES}",
-    errno.EDQUOT: f"disk quota exceeded{{at}}; free space or move {_PLACES}",
-    errno.EROFS: f"read-only file system{{at}}; choose another {_PLACES}",
-    errno.EACCES: f"permission denied{{at}}; make it writable for this user or choose "
-                  f"another {_PLACES}",
-    errno.EPERM: f"operation not permitted{{at}}; make it writable for this user or choose "
-                 f"another {_PLACES}",
-    errno.EMFILE: "too many open files; raise the limit (ulimit -n) or lower "
-                  "sources.liveagent.max_workers",
-    errno.ENFILE: "too many open files in the system; raise its limit or lower "
-                  "sources.liveagent.max_workers",
-}
-_QUOTED_PATH = re.compile(r'"(/[^"]+)"|\'(/[^\']+)\'')
 
 _DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', re.DOTALL)
 
@@ -136,21 +117,6 @@ def interrupted(chain: list[BaseException]) -> str:
 
 def _loads(count: int) -> str:
     return f"{count} load" if count == 1 else f"{count} loads"
-
-
-def system_error(chain: list[BaseException]) -> str | None:
-    """What to do about a failed file operation anywhere in the chain, by its errno, else by
-    the same reason in the text of errors that carry no errno (DuckDB's)."""
-    for code, advice in OS_ERRORS.items():
-        found = next((c for c in chain if isinstance(c, OSError) and c.errno == code), None)
-        if found is not None:
-            return advice.format(at=f" at {found.filename}" if found.filename else "")
-    for code, advice in OS_ERRORS.items():
-        text = next((str(c) for c in chain if os.strerror(code) in str(c)), None)
-        if text is not None:
-            path = _QUOTED_PATH.search(text)
-            return advice.format(at=f" at {path.group(1) or path.group(2)}" if path else "")
-    return None
 
 
 def missing_configuration(error: ConfigFieldMissingException,

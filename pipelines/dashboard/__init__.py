@@ -3,7 +3,8 @@ loopback port: `liveagent-pipeline dashboard` and `liveagent-pipeline demo --das
 
 Streamlit is the `dashboard` extra: one `pip install`, it reads DuckDB in-process, and the page
 is plain HTML a browser or a test reads. It runs as a child process, so its server, threads and
-file watching stay out of the pipeline's process; Ctrl-C stops both.
+file watching stay out of the pipeline's process; Ctrl-C stops both. Streamlit serves
+`dashboard_asgi.py`, which answers only requests whose `Host` is a loopback name.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from pipelines.duckdb_file import connect_read_only
 from pipelines.options import DEFAULT_DATASET, DEFAULT_DUCKDB_PATH, UsageError
 
 APP = Path(__file__).with_name("app.py")
+SERVED = Path(__file__).with_name("dashboard_asgi.py")  # app.py behind a check of `Host`
 HOST = "127.0.0.1"  # loopback only: the page shows the account's figures to whoever reaches it
+# the only names a request may carry in `Host` (a DNS-rebinding page sends its own name)
+LOOPBACK_NAMES = ["localhost", HOST, "[::1]"]
 START_TIMEOUT = 60.0  # seconds for Streamlit to answer its health check
 STOP_TIMEOUT = 10.0
 INSTALL = "pip install 'liveagent-dlt[dashboard]'"
@@ -78,7 +82,7 @@ def check_marts(path: Path, dataset: str) -> None:
 
 
 def command(path: Path, dataset: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(APP),
+    return [sys.executable, "-m", "streamlit", "run", str(SERVED),
             "--server.address", HOST, "--server.port", str(port),
             "--server.headless", "true",  # no browser opened, no e-mail prompt
             "--browser.gatherUsageStats", "false",  # no telemetry leaves the machine
@@ -92,8 +96,10 @@ def serve(path: Path, dataset: str, port: int = 0) -> str:
     check_marts(path, dataset)
     port = port or free_port()
     url = f"http://{HOST}:{port}"
-    # Streamlit's own chatter (its URL banner, warnings) goes to stderr: stdout is ours
-    server = subprocess.Popen(command(path, dataset, port), stdout=sys.stderr)
+    # Streamlit's own chatter (its URL banner, warnings) goes to stderr: stdout is ours. In a
+    # session of its own, so a terminal's Ctrl-C reaches this process only, which stops it
+    server = subprocess.Popen(command(path, dataset, port), stdout=sys.stderr,
+                              start_new_session=True)
     try:
         _wait_until_up(server, url)
         print(f"liveagent-pipeline: dashboard at {url} (Ctrl-C stops it)", flush=True)
@@ -102,7 +108,7 @@ def serve(path: Path, dataset: str, port: int = 0) -> str:
         pass
     finally:
         _stop(server)
-    if server.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+    if server.returncode not in (0, -signal.SIGTERM):
         raise DashboardError(f"the dashboard server stopped with exit code {server.returncode}")
     return "liveagent-pipeline: dashboard stopped"
 
@@ -125,10 +131,10 @@ def _wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGINT as a terminal's Ctrl-C sends it (Streamlit shuts down cleanly on it), then
-    harder when it does not stop."""
+    """SIGTERM (uvicorn shuts down cleanly on it; on SIGINT Streamlit's command line says
+    "Aborted!" and exits with 1), then harder when it does not stop."""
     if server.poll() is None:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)
     try:
         server.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:

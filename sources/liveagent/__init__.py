@@ -168,6 +168,7 @@ def liveagent_source(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     check_timezone: bool = True,
+    allow_insecure_http: bool = False,
     deletes: str = "mark",
     max_deleted_share: float = DEFAULT_MAX_DELETED_SHARE,
     confirm_deletes: bool = False,
@@ -208,7 +209,7 @@ def liveagent_source(
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None,
-                             metrics=metrics)
+                             metrics=metrics, allow_insecure_http=allow_insecure_http)
     now = datetime.now(UTC)
     policy = DeletePolicy(deletes, max_deleted_share, confirm_deletes)
     reading = Reading(client, time, now,

@@ -6,7 +6,9 @@ under HTTP 200, and empty or non-JSON bodies with HTTP 200 that a second attempt
   decides like an HTTP status would (429 and 5xx are retried, anything else is final);
 - a body that is not the JSON envelope (empty, HTML, malformed, cut short) is retried;
 - the body is parsed leniently: raw line breaks inside strings (the reference's own examples
-  have them) are accepted, and bytes that are not UTF-8 become U+FFFD.
+  have them) are accepted, and bytes that are not UTF-8 become U+FFFD;
+- a redirect (3xx) is a problem of its own, named with its target: it is never followed, since
+  the API key travels in the URL and would go wherever the redirect points.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 from requests import HTTPError, Response
 
@@ -30,6 +33,11 @@ class Problem:
     message: str = ""  # the envelope's errormessage, when there is one
     bad_body: bool = False  # not the JSON envelope at all
     in_envelope: bool = False  # an error envelope under a success status
+    location: str = ""  # where a redirect points (absolute; it may carry the API key)
+
+    @property
+    def redirect(self) -> bool:
+        return 300 <= self.status < 400 and not self.in_envelope
 
     @property
     def kind(self) -> str:
@@ -72,6 +80,11 @@ def envelope(response: Response) -> dict[str, Any]:
 
 
 def answer_problem(response: Response) -> Problem | None:
+    if 300 <= response.status_code < 400:
+        location = urljoin(response.url or "", response.headers.get("Location", ""))
+        return Problem(response.status_code, f"a redirect ({response.status_code} "
+                       f"{response.reason or ''}".strip() + f") to {location or 'nowhere'}",
+                       location=location)
     body = _parsed(response)
     inner = body.get("response") if isinstance(body, dict) else None
     if isinstance(inner, dict) and str(inner.get("status", "")).upper() == "ERROR":

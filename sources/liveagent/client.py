@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import threading
@@ -67,14 +68,16 @@ logging.getLogger("urllib3.connectionpool").addFilter(RedactApiKey())
 
 
 _API_VERSION_PATH = re.compile(r"/api/v(\d+)$", re.IGNORECASE)
+INSECURE_HTTP_SETTING = "sources.liveagent.allow_insecure_http"
 
 
-def api_url(base_url: str) -> str:
+def api_url(base_url: str, allow_insecure_http: bool = False) -> str:
     """'https://acme.ladesk.com', '.../', '.../api' or '.../api/' -> 'https://acme.ladesk.com/api'
 
     A URL with a user name or password is refused without being echoed: LiveAgent
     authenticates with the API key, and a password in the URL would reach messages and dlt's
-    trace."""
+    trace. `http://` is refused unless the host is a loopback one or `allow_insecure_http`:
+    the key travels in the query string, in clear text over plain HTTP."""
     url = (base_url or "").strip().rstrip("/")
     parts = urlsplit(url)
     if "@" in parts.netloc or "@" in url.split("/")[0]:
@@ -101,7 +104,26 @@ def api_url(base_url: str) -> str:
             f"sources.liveagent.base_url must be the account URL like https://acme.ladesk.com, "
             f"got {base_url!r}"
         )
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"sources.liveagent.base_url is plain http:// to {parts.netloc}: the API key would "
+            "cross the network in clear text (API v1 sends it in the URL); use "
+            f"https://{parts.netloc}, or set {INSECURE_HTTP_SETTING} = true "
+            "(env SOURCES__LIVEAGENT__ALLOW_INSECURE_HTTP) if the way to it is trusted"
+        )
     return url + "/api"
+
+
+def is_loopback(host: str | None) -> bool:
+    """`localhost` (RFC 6761: `*.localhost` too) or a loopback address: traffic that never
+    leaves the machine (the bundled fake listens there)."""
+    name = (host or "").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class RequestMetrics:
@@ -288,6 +310,7 @@ class LiveAgentClient:
         max_connections: int,
         check_status: Callable[[dict[str, Any]], None] | None = None,
         metrics: RequestMetrics | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         if not api_key:
             raise ConfigurationError(
@@ -295,7 +318,7 @@ class LiveAgentClient:
             )
         if requests_per_minute <= 0:
             raise ConfigurationError("sources.liveagent.requests_per_minute must be positive")
-        self.base_url = api_url(base_url)
+        self.base_url = api_url(base_url, allow_insecure_http)
         self._api_key = api_key
         self.max_attempts = max_attempts
         per_minute = max(1, int(requests_per_minute))
@@ -401,7 +424,7 @@ class LiveAgentClient:
             checks.append(self._has(data_key))
         pages = rest.paginate(
             path, params=dict(params or {}), paginator=paginator, data_selector=selector,
-            hooks={"response": checks},
+            hooks={"response": checks}, allow_redirects=False,  # see _redirect_error
         )
         failure: LiveAgentError | None = None
         try:
@@ -449,6 +472,8 @@ class LiveAgentClient:
 
     def _answer_error(self, path: str, problem: Problem, attempts: int) -> LiveAgentError:
         detail = self.redact(problem.reason)
+        if problem.redirect:
+            return self._redirect_error(path, problem)
         if problem.status == 401:
             return AuthenticationError(
                 f"LiveAgent rejected the API key ({detail}); check sources.liveagent.api_key "
@@ -473,6 +498,22 @@ class LiveAgentClient:
                 f"LiveAgent kept failing on {path} after {attempts} attempts (last: {detail})"
             )
         return RefusedError(f"LiveAgent refused {path} ({detail})")
+
+
+    def _redirect_error(self, path: str, problem: Problem) -> LiveAgentError:
+        """A redirect is not followed: the key is in the URL, and requests would carry it to
+        wherever the redirect points, another host included. On the first request it means
+        the account is elsewhere (a configuration error); later, the request fails."""
+        detail = self.redact(problem.reason)
+        if path != PROBE_PATH:
+            return RefusedError(f"LiveAgent answered {path} with {detail} which is not followed: "
+                                "the API key travels in the URL")
+        target = urlsplit(problem.location)
+        moved = f"{target.scheme}://{target.netloc}" if target.scheme and target.netloc \
+            else "the address it points to"
+        return ConfigurationError(
+            f"{self.base_url}/{path} answered with {detail} which is not followed: the API key "
+            f"travels in the URL; if the account moved, set sources.liveagent.base_url to {moved}")
 
 
 _REASONS = (

@@ -1,13 +1,15 @@
 """`liveagent-pipeline demo --dashboard` serves the starter dashboard; headless Chromium loads
-it, and every number it shows equals the marts queried directly.
+it, and every number it shows equals the marts queried directly; a request under any name but
+a loopback one is refused.
 
-Needs Debian's `chromium` (CI installs it); skipped without it, unless
+The page's tests need Debian's `chromium` (CI installs it); skipped without it, unless
 LIVEAGENT_REQUIRE_BROWSER=1. With LIVEAGENT_DASHBOARD_SCREENSHOT=FILE it also saves the page
 as the README's screenshot.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -60,8 +63,6 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
-    browser = chromium()  # skip before the demo costs anything
-    assert browser
     work = tmp_path_factory.mktemp("dashboard")
     process = subprocess.Popen(
         [*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every", "0",
@@ -94,9 +95,11 @@ class Page:
 def page(served: Served) -> Page:
     from playwright.sync_api import sync_playwright
 
+    browser_path = chromium()
+
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS,
+            profile, executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 1900})
         try:
             tab = browser.new_page()
@@ -199,6 +202,34 @@ def test_the_agent_table_equals_the_marts(served: Served, page: Page) -> None:
     assert {r[0]: [number(v) for v in r[1:]] for r in rows} == \
         {r["name"]: [r["answers"], r["resolved"], r["first_responses"],
                      rounded(medians[r["name"]], 60)] for r in work}
+
+
+def status_for_host(url: str, host: str, path: str = "/", **headers: str) -> int:
+    """The status of a GET of `path` at the dashboard's address with `host` in `Host`, as a
+    page reached through DNS rebinding sends its own name."""
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": host, **headers})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+WEBSOCKET = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # RFC 6455's example key
+
+
+def test_only_loopback_names_are_answered(served: Served) -> None:
+    port = urlsplit(served.url).port
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example"):
+        assert status_for_host(served.url, host) == 400, host
+        # the figures travel over this WebSocket: Streamlit would switch protocols (101)
+        assert status_for_host(served.url, host, "/_stcore/stream", **WEBSOCKET) == 400, host
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "localhost"):
+        assert status_for_host(served.url, host) == 200, host
+    assert status_for_host(served.url, f"localhost:{port}", "/_stcore/stream",
+                           **WEBSOCKET) == 101
 
 
 def test_ctrl_c_stops_the_dashboard_with_exit_0(served: Served, page: Page) -> None:

@@ -136,3 +136,21 @@ class TestShortMessages:
         api.fake.faults.add(kind, path=r"/messages$", times=1)
         assert api.get(f"/api/conversations/{ref}/messages") == expected(whole["groups"])
         assert api.get(f"/api/conversations/{ref}/messages") == whole  # once only
+
+
+class TestRedirect:
+    def test_a_301_to_another_host_with_the_path_and_the_key(self, api: Api) -> None:
+        api.fake.faults.add("redirect", location="https://acme.ladesk.example/", times=1)
+        response = api.session.get(f"{api.fake.url}/api/tags", params={"apikey": "k 1"},
+                                   timeout=10, allow_redirects=False)
+        assert response.status_code == 301 and response.content == b""
+        assert response.headers["Location"] == \
+            "https://acme.ladesk.example/api/tags?apikey=k+1"
+        assert api.call("GET", "/api/tags").status_code == 200
+
+    def test_the_status_is_an_option_and_a_3xx(self, api: Api) -> None:
+        api.fake.faults.add("redirect", status=302, times=1)
+        api.fake.faults.add("redirect", status=500, times=1)  # not a redirect: 301
+        statuses = [api.session.get(f"{api.fake.url}/api/tags", timeout=10,
+                                    allow_redirects=False).status_code for _ in range(2)]
+        assert statuses == [302, 301]

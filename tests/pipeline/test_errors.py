@@ -87,6 +87,31 @@ def test_base_url_that_is_not_liveagent(tmp_path: Path, fake: FakeLiveAgent) -> 
     assert "not JSON" in line and "base_url" in line
 
 
+def test_plain_http_to_another_machine(tmp_path: Path) -> None:
+    """The key would cross the network in clear text: refused unless explicitly allowed."""
+    env = {"SOURCES__LIVEAGENT__BASE_URL": "http://acme.ladesk.invalid",
+           "SOURCES__LIVEAGENT__API_KEY": KEY}
+    assert one_line(cli(tmp_path, **env), 2) == (
+        "liveagent-pipeline: sources.liveagent.base_url is plain http:// to "
+        "acme.ladesk.invalid: the API key would cross the network in clear text (API v1 sends "
+        "it in the URL); use https://acme.ladesk.invalid, or set "
+        "sources.liveagent.allow_insecure_http = true (env "
+        "SOURCES__LIVEAGENT__ALLOW_INSECURE_HTTP) if the way to it is trusted")
+    allowed = cli(tmp_path, **env, SOURCES__LIVEAGENT__ALLOW_INSECURE_HTTP="true")
+    assert "could not be reached for application/status" in one_line(allowed, 1)
+
+
+def test_a_redirect_names_its_target_without_the_key(tmp_path: Path,
+                                                     fake: FakeLiveAgent) -> None:
+    fake.faults.add("redirect", location="https://acme.ladesk.example")
+    assert one_line(cli(tmp_path, **account_env(fake)), 2) == (
+        f"liveagent-pipeline: {fake.url}/api/application/status answered with a redirect (301 "
+        "Moved Permanently) to https://acme.ladesk.example/api/application/status?apikey=*** "
+        "which is not followed: the API key travels in the URL; if the account moved, set "
+        "sources.liveagent.base_url to https://acme.ladesk.example")
+    assert fake.log.total == 1
+
+
 @pytest.mark.parametrize("args, expected", [
     (["--start-date", "2025-13-45"], "'2025-13-45' is not a date"),
     (["--end-date", "yesterday"], "'yesterday' is not a date"),
@@ -240,6 +265,12 @@ def test_ctrl_c_after_a_chunk_of_a_backfill_committed(tmp_path: Path, fake: Fake
     assert (tmp_path / "warehouse.duckdb").exists()
 
 
+def mounted_at(path: Path) -> str:
+    """The mount point of `path`'s filesystem, as df(1) reports it."""
+    return subprocess.run(["df", "--output=target", str(path)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[-1].strip()
+
+
 def test_a_full_disk_reported_as_a_failed_rename(
     run_cli: Callable[..., int], configured: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -257,6 +288,43 @@ def test_a_full_disk_reported_as_a_failed_rename(
     assert run_cli("--resources", "tags", "--progress-every", "0") == 1
     stderr = capsys.readouterr().err.strip()
     assert "\n" not in stderr and "cross-device" not in stderr
-    assert re.fullmatch(rf"liveagent-pipeline: no space left on device at "
-                        rf"{re.escape(str(configured / 'pipelines'))}/\S+; free space or move "
-                        r"--pipelines-dir/--duckdb-path", stderr), stderr
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device \(the filesystem "
+                        rf"mounted at {re.escape(mounted_at(configured))}, writing "
+                        rf"{re.escape(str(configured / 'pipelines'))}/\S+\); free space there "
+                        r"or move --pipelines-dir/--duckdb-path", stderr), stderr
+
+
+SMALL_FILESYSTEM = "64k"  # too small for a run of the fake account: 120 conversations
+
+
+def on_a_small_filesystem(small: Path, command: list[str]) -> list[str]:
+    """`command` in a mount namespace of its own (unshare: no root needed where user
+    namespaces are allowed) with a tmpfs of SMALL_FILESYSTEM mounted at `small`."""
+    if subprocess.run(["unshare", "--mount", "--map-root-user", "true"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("unshare cannot make a mount namespace here")
+    mount = f"mount -t tmpfs -o size={SMALL_FILESYSTEM} tmpfs {small} && exec \"$@\""
+    return ["unshare", "--mount", "--map-root-user", "sh", "-c", mount, "sh", *command]
+
+
+@pytest.mark.parametrize("full", ["pipelines", "duckdb"])
+def test_a_real_full_disk_names_the_filesystem_in_one_line(
+    tmp_path: Path, fake: FakeLiveAgent, full: str
+) -> None:
+    """A tmpfs that fills up under dlt's files (the failed write carries no file name; dlt's
+    warning that it could not save its trace there either was 52 lines) or under DuckDB's
+    (its error quotes the file, beside a traceback that quotes dlt's sources)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    duckdb = (small if full == "duckdb" else tmp_path) / "warehouse.duckdb"
+    command = cli_command(small if full == "pipelines" else tmp_path,
+                          "--duckdb-path", str(duckdb))
+    result = subprocess.run(on_a_small_filesystem(small, command), cwd=tmp_path,
+                            env=cli_environment(**account_env(
+                                fake, SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE="1000000",
+                                SOURCES__LIVEAGENT__START_DATE="2025-09-09")),
+                            capture_output=True, text=True, timeout=120)
+    assert re.fullmatch(rf"liveagent-pipeline: no space left on device \(the filesystem "
+                        rf"mounted at {re.escape(str(small))}, writing "
+                        rf"{re.escape(str(small))}/\S+\); free space there or move "
+                        r"--pipelines-dir/--duckdb-path", one_line(result, 1)), result.stderr

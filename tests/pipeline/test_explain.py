@@ -38,26 +38,29 @@ class TestFileErrors:
     def test_a_full_disk_behind_a_failed_rename(self) -> None:
         # dlt renames, and copies when the rename fails across devices: the copy hits the disk
         error = chained(RuntimeError("Pipeline execution failed at `step=normalize`"),
-                        os_error(errno.ENOSPC, "/data/pipelines/x/load/new/1.parquet"),
+                        os_error(errno.ENOSPC, "/nonexistent/pipelines/x/load/new/1.parquet"),
                         os_error(errno.EXDEV, "/tmp/1.parquet"), implicit=False)
-        assert explain(error) == ("no space left on device at /data/pipelines/x/load/new/"
-                                  "1.parquet; free space or move --pipelines-dir/--duckdb-path",
+        assert explain(error) == ("no space left on device (the filesystem mounted at /, "
+                                  "writing /nonexistent/pipelines/x/load/new/1.parquet); free "
+                                  "space there or move --pipelines-dir/--duckdb-path",
                                   EXIT_FAILED)
 
     def test_the_telling_reason_wins_wherever_it_is_in_the_chain(self) -> None:
         error = chained(os_error(errno.EXDEV, "/a"), os_error(errno.ENOSPC, "/b"))
-        assert explain(error)[0].startswith("no space left on device at /b;")
+        assert explain(error)[0].startswith("no space left on device (the filesystem mounted "
+                                            "at /, writing /b);")
 
     @pytest.mark.parametrize("code, expected", [
-        (errno.EACCES, "permission denied at /srv/dw.duckdb; make it writable for this user or "
-                       "choose another --pipelines-dir/--duckdb-path"),
-        (errno.EROFS, "read-only file system at /srv/dw.duckdb; choose another "
-                      "--pipelines-dir/--duckdb-path"),
-        (errno.EDQUOT, "disk quota exceeded at /srv/dw.duckdb; free space or move "),
+        (errno.EACCES, "permission denied at /nonexistent/dw.duckdb; make it writable for this "
+                       "user or choose another --pipelines-dir/--duckdb-path"),
+        (errno.EROFS, "read-only file system (the filesystem mounted at /, writing "
+                      "/nonexistent/dw.duckdb); choose another --pipelines-dir/--duckdb-path"),
+        (errno.EDQUOT, "disk quota exceeded (the filesystem mounted at /, writing "
+                       "/nonexistent/dw.duckdb); free space there or move "),
     ], ids=["EACCES", "EROFS", "EDQUOT"])
     def test_other_file_errors(self, code: int, expected: str) -> None:
         message, exit_code = explain(chained(RuntimeError("wrapped"),
-                                             os_error(code, "/srv/dw.duckdb")))
+                                             os_error(code, "/nonexistent/dw.duckdb")))
         assert message.startswith(expected) and exit_code == EXIT_FAILED
 
     def test_too_many_open_files(self) -> None:
@@ -69,9 +72,23 @@ class TestFileErrors:
         class IOException(Exception):  # DuckDB's, which carries no errno
             pass
 
-        error = IOException('IO Error: Could not write file "/srv/dw.duckdb.wal": '
+        error = IOException('IO Error: Could not write file "/nonexistent/dw.duckdb.wal": '
                             "No space left on device")
-        assert explain(error)[0].startswith("no space left on device at /srv/dw.duckdb.wal;")
+        assert explain(error)[0].startswith("no space left on device (the filesystem mounted "
+                                            "at /, writing /nonexistent/dw.duckdb.wal);")
+
+    def test_the_file_is_the_one_on_the_line_of_the_reason_not_a_traceback_source(self) -> None:
+        # dlt's loader puts a failed job's traceback into its message (measured on a full
+        # tmpfs: the line named dlt's sql_client.py as the place that ran out of space)
+        error = RuntimeError(
+            'Job failed: Traceback (most recent call last):\n'
+            '  File "/venv/lib/python3.11/site-packages/dlt/destinations/sql_client.py", '
+            'line 437, in _wrap_gen\n'
+            'TransactionException: Failed to commit: Could not write file '
+            '"/nonexistent/.liveagent/dw.duckdb.wal": No space left on device')
+        assert explain(error)[0].startswith(
+            "no space left on device (the filesystem mounted at /, writing "
+            "/nonexistent/.liveagent/dw.duckdb.wal);")
 
     def test_an_unknown_error_still_names_the_innermost_cause(self) -> None:
         message, code = explain(chained(RuntimeError("outer"), ValueError("the reason\nmore")))

@@ -66,6 +66,63 @@ def test_bad_base_url(bad: str) -> None:
         api_url(bad)
 
 
+class TestPlainHttp:
+    """API v1 sends the key in the query string: over http:// it crosses the network in
+    clear text."""
+
+    @pytest.mark.parametrize("url", ["http://acme.ladesk.com", "http://10.0.0.7:8080/api",
+                                     "HTTP://acme.ladesk.com/", "http://localhost.ladesk.com"])
+    def test_to_another_machine_is_refused(self, url: str) -> None:
+        with pytest.raises(ConfigurationError) as raised:
+            api_url(url)
+        message = str(raised.value)
+        assert message.startswith("sources.liveagent.base_url is plain http:// to ")
+        assert "in clear text" in message and "sources.liveagent.allow_insecure_http" in message
+
+    def test_is_allowed_when_asked_for(self) -> None:
+        assert api_url("http://acme.ladesk.com", allow_insecure_http=True) == \
+            "http://acme.ladesk.com/api"
+
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://127.3.4.5/api",
+                                     "http://localhost:9", "http://[::1]:80",
+                                     "http://app.localhost"])
+    def test_to_this_machine_is_allowed(self, url: str) -> None:
+        assert api_url(url) == url.rstrip("/").removesuffix("/api") + "/api"
+
+    def test_the_client_refuses_before_any_request(self) -> None:
+        with pytest.raises(ConfigurationError, match="plain http://"):
+            LiveAgentClient("http://acme.ladesk.com", "secret-key-xyz", 1000, 1, 1, 2)
+
+
+class TestRedirects:
+    """A redirect is named with its target and never followed: the key is in the URL."""
+
+    def test_on_the_first_request_it_names_where_the_account_went(
+            self, fake: FakeLiveAgent) -> None:
+        with FakeLiveAgent(make_account(conversations=1)) as elsewhere:
+            fake.faults.add("redirect", location=elsewhere.url)
+            client = LiveAgentClient(fake.url, fake.api_key, 100_000, 5, 8, 4)
+            with pytest.raises(ConfigurationError) as raised:
+                client.get("tags")
+            assert str(raised.value) == (
+                f"{fake.url}/api/application/status answered with a redirect (301 Moved "
+                f"Permanently) to {elsewhere.url}/api/application/status?apikey=*** which "
+                "is not followed: the API key travels in the URL; if the account moved, set "
+                f"sources.liveagent.base_url to {elsewhere.url}")
+            assert fake.log.total == 1  # not retried either
+            assert elsewhere.log.total == 0
+
+    def test_later_it_fails_that_request(self, fake: FakeLiveAgent) -> None:
+        client = client_for(fake)
+        fake.faults.add("redirect", status=302, path="/api/tags$")
+        with pytest.raises(RefusedError) as raised:
+            client.get("tags")
+        assert str(raised.value) == (
+            "LiveAgent answered tags with a redirect (302 Found) to https://moved.example/api/"
+            "tags?apikey=*** which is not followed: the API key travels in the URL")
+        assert fake.log.total == 1
+
+
 class TestPaging:
     def test_cursor_paging_at_the_page_size(self, fake: FakeLiveAgent) -> None:
         client = client_for(fake)

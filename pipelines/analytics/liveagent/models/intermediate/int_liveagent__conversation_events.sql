@@ -1,7 +1,9 @@
 -- One row per countable event of a conversation, with the agent LiveAgent's reports credit it
 -- to: created (the assigned agent, when conversation_details is loaded), answer (its author),
 -- resolved (the author of the resolve group), first_response (the first answer, its author,
--- and seconds since creation). Events count on the account-local day they happened.
+-- and seconds since creation). Events count on the account-local day they happened; one
+-- without a time (LiveAgent sent the zero date or none) counts on no day, and a first response
+-- to a conversation without a creation time has no seconds.
 {% set details = optional_source('conversation_details') %}
 with conversations as (
     select * from {{ ref('stg_liveagent__conversations') }}
@@ -9,8 +11,8 @@ with conversations as (
 
 answers as (
     select conversation_id, message_id, user_id, created_at,
-           row_number() over (partition by conversation_id order by created_at, user_id, message_id)
-               as position
+           row_number() over (partition by conversation_id
+                              order by created_at nulls last, user_id, message_id) as position
     from {{ ref('stg_liveagent__messages') }}
     where is_answer
 ),
@@ -48,3 +50,4 @@ where g.is_resolve
 
 select events.*, {{ local_date('event_at') }} as event_date
 from events
+where event_at is not null

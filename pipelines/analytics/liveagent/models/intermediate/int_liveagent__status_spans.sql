@@ -2,8 +2,9 @@
 -- while it lasts. From the first observed version on, the status history (basis 'observed');
 -- a conversation the history has no row for (loaded before the history existed, and unchanged
 -- since) is observed as its row is: its status since its datechanged. Before that, what the
--- messages show (basis 'reconstructed'): open from creation until the first resolve. History
--- only starts with the pipeline's first look at a conversation.
+-- messages show (basis 'reconstructed'): open from creation until the first resolve; nothing
+-- for a conversation without a creation time. History only starts with the pipeline's first
+-- look at a conversation.
 with conversations as (
     select conversation_id, created_at, changed_at, status, is_open
     from {{ ref('stg_liveagent__conversations') }}
@@ -47,6 +48,7 @@ reconstructed as (
     from conversations as c
     left join first_seen as f on f.conversation_id = c.conversation_id
     left join first_resolve as r on r.conversation_id = c.conversation_id
+    where c.created_at is not null
 )
 
 select conversation_id, span_from, span_to, true as is_open, 'reconstructed' as basis

@@ -7,8 +7,14 @@ with spans as (
 ),
 
 bounds as (
-    select min(created_date) as first_day, {{ local_date(as_of()) }} as last_day
-    from {{ ref('stg_liveagent__conversations') }}
+    -- from the first creation, or the first observation of a conversation without a creation
+    -- time when that came earlier (its span would start before the first day, uncounted)
+    select min(first_day) as first_day, {{ local_date(as_of()) }} as last_day
+    from (
+        select created_date as first_day from {{ ref('stg_liveagent__conversations') }}
+        union all
+        select {{ local_date('span_from') }} from spans
+    ) as starts
 ),
 
 days as (
