@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +17,25 @@ from tests.support import NOW, make_account
 ZONE = "Europe/Bratislava"
 UNRECORDED = range(100, 110)  # conversations whose history rows the tests remove
 AS_OF = datetime.fromtimestamp(NOW + 420, timezone.utc)  # the fake's clock after the changes
+
+
+@contextmanager
+def analyst_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                   dataset: str) -> Iterator[tuple[RunOptions, str]]:
+    """The run options of a module's target (the destination `request.param`), and its DuckDB
+    path or Postgres DSN, with the environment Postgres needs set meanwhile."""
+    destination = request.param
+    work: Path = tmp_path_factory.mktemp(destination)
+    with pytest.MonkeyPatch.context() as env:
+        locate = str(work / "warehouse.duckdb")
+        if destination == "postgres":
+            locate = request.getfixturevalue("postgres_dsn")
+            env.setenv("DESTINATION__POSTGRES__CREDENTIALS", locate)
+        # the tests change the warehouse between the load and dbt, so DuckDB is loaded in
+        # place (a read copy would be published before they change it)
+        yield RunOptions(destination=destination, dataset=dataset, duckdb_path=locate,
+                         pipelines_dir=str(work / "pipelines"), full_refresh=True,
+                         read_copy=False), locate
 
 
 def change_the_account(account: Account) -> None:
@@ -38,19 +58,8 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
           ) -> Iterator[tuple[Target, TransformResult]]:
     """The fake account loaded twice (the second run sees the changes above) and the analyst
     layer built on it, as of the fake's clock."""
-    destination = request.param
-    work: Path = tmp_path_factory.mktemp(destination)
-    dataset = "liveagent_marts"
-    with pytest.MonkeyPatch.context() as env:
-        locate = str(work / "warehouse.duckdb")
-        if destination == "postgres":
-            locate = request.getfixturevalue("postgres_dsn")
-            env.setenv("DESTINATION__POSTGRES__CREDENTIALS", locate)
-        # the tests change the warehouse between the load and dbt, so DuckDB is loaded in
-        # place (a read copy would be published before they change it)
-        options = RunOptions(destination=destination, dataset=dataset, duckdb_path=locate,
-                             pipelines_dir=str(work / "pipelines"), full_refresh=True,
-                             read_copy=False)
+    destination, dataset = request.param, "liveagent_marts"
+    with analyst_target(request, tmp_path_factory, dataset) as (options, locate):
         account = make_account(conversations=120, timezone=ZONE)
         with FakeLiveAgent(account) as fake:
             source = {"base_url": fake.url, "api_key": fake.api_key, "timezone": ZONE,

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from pipelines.runner import RunOptions, make_pipeline, run_pipeline
+from pipelines.runner import make_pipeline, run_pipeline
 from pipelines.transform import TransformResult, transform
-from tests.analytics.conftest import ZONE
+from tests.analytics.conftest import ZONE, analyst_target
 from tests.analytics.oracle import Target
 from tests.support import NOW, make_account
 
@@ -45,17 +44,8 @@ def undated_first_message(payload: dict) -> dict:
                                                                 marks=pytest.mark.postgres)])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Built]:
-    destination = request.param
-    work: Path = tmp_path_factory.mktemp(destination)
-    dataset = "liveagent_undated"
-    with pytest.MonkeyPatch.context() as env:
-        locate = str(work / "warehouse.duckdb")
-        if destination == "postgres":
-            locate = request.getfixturevalue("postgres_dsn")
-            env.setenv("DESTINATION__POSTGRES__CREDENTIALS", locate)
-        options = RunOptions(destination=destination, dataset=dataset, duckdb_path=locate,
-                             pipelines_dir=str(work / "pipelines"), full_refresh=True,
-                             read_copy=False)
+    destination, dataset = request.param, "liveagent_undated"
+    with analyst_target(request, tmp_path_factory, dataset) as (options, locate):
         account = make_account(conversations=40, timezone=ZONE)
         with FakeLiveAgent(account) as fake:
             fake.faults.add("mutate", path="/api/conversations$",
