@@ -5,38 +5,19 @@ dictionary reached the warehouse as comments."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipelines.agreement import FIGURES, agreement
+from pipelines.agreement import as_reported as kpis
 from pipelines.transform import TransformResult
 from tests.analytics.conftest import AS_OF, HOLIDAYS, UNREPORTED_DAY, ZONE
 from tests.analytics.oracle import Target, backlog, by
 from tests.support import make_account
 
 Built = tuple[Target, TransformResult]
-# report columns, and the KPI mart columns that recompute them (means, which the report floors)
-COUNTS = {"created_tickets": "new_conversations", "answers": "answers",
-          "resolved_tickets": "resolved"}
-MEANS = {"new_answer_avg_time": "avg_first_response_seconds",
-         "new_answer_avg_time_sla": "avg_first_response_business_seconds",
-         "first_resolve_avg_time": "avg_first_resolution_seconds",
-         "first_resolve_avg_time_sla": "avg_first_resolution_business_seconds",
-         "next_answer_avg_time": "avg_next_response_seconds",
-         "next_answer_avg_time_sla": "avg_next_response_business_seconds"}
-FIGURES = (*COUNTS, *MEANS)
-
-
-def kpis(row: dict | None) -> tuple:
-    """A KPI mart row in the report's terms (a day without events: zeros; the report floors
-    a mean and says 0 where there was nothing to average)."""
-    if row is None:
-        return (0,) * len(FIGURES)
-    return (*(row[column] for column in COUNTS.values()),
-            *(0 if row[column] is None else math.floor(row[column])
-              for column in MEANS.values()))
 
 
 def departments() -> list[str]:
@@ -258,3 +239,11 @@ def test_days_the_reports_do_not_cover_and_the_running_day_are_marked(built: Bui
     activity = target.sql("SELECT * FROM {marts}.liveagent__daily_agent_activity "
                           "WHERE report_covered")
     assert sum(r["work_minutes"] for r in activity) > 1000
+
+
+def test_every_figure_with_a_report_counterpart_agrees_in_full(built: Built) -> None:
+    """What the README's agreement table measures on the demo, measured here."""
+    target, _ = built
+    shares = agreement(target.sql, target.dataset)
+    assert len(shares) == 5 * 9 - 1
+    assert [(a.report, a.figure) for a in shares if a.share < 1 or a.compared < 10] == []
