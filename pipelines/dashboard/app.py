@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipelines.dashboard.charts import daily_lines, labelled_bars, so_far_note
 from pipelines.dashboard.queries import Figures, MartsMissing, load
 
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90}
@@ -67,23 +68,27 @@ def overview(data: Figures) -> None:
 
 
 def trends(data: Figures) -> None:
-    daily = data.daily.rename(columns={"date_day": "Day", "new_conversations": "New",
-                                       "resolved": "Resolved", "open_conversations": "Open"})
+    last = data.period.last
     left, right = st.columns(2)
-    with left:
+    with left, st.container(key="daily_volume"):
         st.subheader("New and resolved per day")
-        st.line_chart(daily, x="Day", y=["New", "Resolved"], height=220)
-    with right:
+        st.altair_chart(daily_lines(data.daily, {"new_conversations": "New",
+                                                 "resolved": "Resolved"},
+                                    "Conversations per day", last), height=260)
+    with right, st.container(key="daily_backlog"):
         st.subheader("Backlog: open at each day's end")
-        st.line_chart(daily, x="Day", y="Open", height=220)
+        st.altair_chart(daily_lines(data.daily, {"open_conversations": "Open"},
+                                    "Open conversations at the day's end", last), height=260)
+    st.caption(f"{so_far_note(last)}: the last day is partial, its figures are the day so far "
+               "(the marts were built during it); dashed, with hollow points.")
 
 
-def volume(title: str, key: str, label: str, frame: pd.DataFrame) -> None:
+def volume(title: str, key: str, label: str, data: Figures, frame: pd.DataFrame) -> None:
     with st.container(key=key):
         st.subheader(title)
-        st.bar_chart(frame.head(8), x="name", y="new_conversations", horizontal=True,
-                     height=200, x_label="New conversations", y_label="",
-                     sort="-new_conversations")
+        st.altair_chart(labelled_bars(
+            frame, "new_conversations", f"New conversations (count), {data.period.first} to "
+            f"{data.period.last}", label))
         st.table(pd.DataFrame({
             label: frame["name"],
             "New conversations": frame["new_conversations"].map(count),
@@ -126,9 +131,9 @@ def main() -> None:
     trends(data)
     left, right = st.columns(2)
     with left:
-        volume("Volume by channel", "channels", "Channel", data.channels)
+        volume("Volume by channel", "channels", "Channel", data, data.channels)
     with right:
-        volume("Volume by department", "departments", "Department", data.departments)
+        volume("Volume by department", "departments", "Department", data, data.departments)
     agents(data.agents)
 
 

@@ -1,6 +1,6 @@
 """`liveagent-pipeline demo --dashboard` serves the starter dashboard; headless Chromium loads
-it, and every number it shows equals the marts queried directly; a request under any name but
-a loopback one is refused.
+it, and every number it shows, in its tiles, tables and charts (read from their SVG), equals the
+marts queried directly; a request under any name but a loopback one is refused.
 
 The page's tests need Debian's `chromium` (CI installs it); skipped without it, unless
 LIVEAGENT_REQUIRE_BROWSER=1. With LIVEAGENT_DASHBOARD_SCREENSHOT=FILE it also saves the page
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,6 +89,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 class Page:
     metrics: dict[str, str]  # label: value as shown
     tables: dict[str, list[list[str]]]  # container key: rows of cells, header first
+    # container key: the chart's SVG as {"axes": {title: [tick labels]}, "marks": [{"kind":
+    # "text mark container", "items": [{"label": aria-label, "text", "fill", "opacity",
+    # "dash"}]}]}; Vega's aria-labels name each drawn item's fields
+    charts: dict[str, dict[str, Any]]
+    captions: list[str]
+
+
+CHARTS = ("daily_volume", "daily_backlog", "channels", "departments")
+CHART_SVG = """svg => ({
+    axes: Object.fromEntries([...svg.querySelectorAll('g.role-axis')].map(axis => [
+        axis.querySelector('.role-axis-title text')?.textContent ?? '',
+        [...axis.querySelectorAll('.role-axis-label text')].map(t => t.textContent)])),
+    marks: [...svg.querySelectorAll('g.role-mark')].map(group => ({
+        kind: group.getAttribute('aria-roledescription'),
+        items: [...group.children].map(item => ({
+            label: item.getAttribute('aria-label') ?? '', text: item.textContent,
+            fill: item.getAttribute('fill'), opacity: item.getAttribute('opacity'),
+            dash: item.getAttribute('stroke-dasharray')}))}))})"""
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +123,8 @@ def page(served: Served) -> Page:
             tab = browser.new_page()
             tab.goto(served.url)
             tab.wait_for_selector(".st-key-agents table", timeout=30_000)
+            for key in CHARTS:  # drawn after the page's text
+                tab.wait_for_selector(f".st-key-{key} svg.marks", timeout=30_000)
             metrics = dict(tab.locator('[data-testid="stMetric"]').evaluate_all(
                 """nodes => nodes.map(n => [
                     n.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
@@ -113,17 +133,35 @@ def page(served: Served) -> Page:
                 """table => [...table.rows].map(
                     row => [...row.cells].map(cell => cell.innerText.trim()))""")
                 for key in ("channels", "departments", "agents")}
+            charts = {key: tab.locator(f".st-key-{key} svg.marks").evaluate(CHART_SVG)
+                      for key in CHARTS}
+            captions = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
             if os.environ.get(SCREENSHOT_ENV):
                 tab.wait_for_timeout(1500)  # the charts' drawing
                 tab.screenshot(path=os.environ[SCREENSHOT_ENV])
         finally:
             browser.close()
-    return Page(metrics, tables)
+    return Page(metrics, tables, charts, captions)
 
 
 def number(shown: str) -> float:
     """'1,268' -> 1268.0, '118.4 min' -> 118.4."""
     return float(shown.split()[0].replace(",", ""))
+
+
+def fields(aria_label: str) -> dict[str, str]:
+    """'Day: Fri 06 Nov; Value: 67' -> {'Day': 'Fri 06 Nov', 'Value': '67'}."""
+    return dict(part.split(": ", 1) for part in aria_label.split("; "))
+
+
+def items(chart: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The drawn items of the chart's marks of `kind` ('text', 'symbol', 'line', ...)."""
+    return [item for mark in chart["marks"] if mark["kind"] == f"{kind} mark container"
+            for item in mark["items"]]
+
+
+def shown_day(day: date) -> str:
+    return f"{day:%a %d %b}"
 
 
 def rounded(seconds: Any, unit: int) -> float:
@@ -163,10 +201,11 @@ def test_the_overview_equals_the_marts(served: Served, page: Page) -> None:
     assert number(shown["Open conversations"]) == row["open"] > 0
 
 
-@pytest.mark.parametrize(("key", "name", "dimension"), [
-    ("channels", "channel_label", "channel"), ("departments", "department_name", "department")])
-def test_volume_tables_equal_the_marts(served: Served, page: Page, key: str, name: str,
-                                       dimension: str) -> None:
+@pytest.mark.parametrize(("key", "name", "dimension", "label"), [
+    ("channels", "channel_label", "channel", "Channel"),
+    ("departments", "department_name", "department", "Department")])
+def test_volume_tables_and_bars_equal_the_marts(served: Served, page: Page, key: str, name: str,
+                                                dimension: str, label: str) -> None:
     volume = marts(served.target, f"""
         SELECT {name} AS name, sum(new_conversations) AS new, sum(answers) AS answers,
                sum(resolved) AS resolved
@@ -183,6 +222,51 @@ def test_volume_tables_equal_the_marts(served: Served, page: Page, key: str, nam
     assert shown == {r["name"]: [r["new"], r["answers"], r["resolved"],
                                  rounded(medians[r["name"]], 60)] for r in volume}
     assert [r[0] for r in rows] == sorted(shown, key=lambda n: (-shown[n][0], n))
+
+    # the bar chart: the eight largest, each bar named on its axis and its value written at it
+    largest = sorted(volume, key=lambda r: (-r["new"], r["name"]))[:8]
+    chart, days = page.charts[key], period(served.target)
+    measure = f"New conversations (count), {days['first']} to {days['last']}"
+    assert chart["axes"][label] == [r["name"] for r in largest]
+    assert measure in chart["axes"]
+    assert [(fields(bar["label"])[label], number(fields(bar["label"])[measure]))
+            for bar in items(chart, "rect")] == [(r["name"], r["new"]) for r in largest]
+    assert [(fields(text["label"])[label], text["text"]) for text in items(chart, "text")] == \
+        [(r["name"], f"{r['new']:,}") for r in largest]
+
+
+@pytest.mark.parametrize(("key", "measure", "figures"), [
+    ("daily_volume", "Conversations per day", {"New": "new", "Resolved": "resolved"}),
+    ("daily_backlog", "Open conversations at the day's end", {"Open": "open"})])
+def test_daily_charts_equal_the_marts_and_mark_the_partial_day(
+        served: Served, page: Page, key: str, measure: str, figures: dict[str, str]) -> None:
+    days = marts(served.target, """
+        SELECT b.date_day AS day, coalesce(k.new_conversations, 0) AS new,
+               coalesce(k.resolved, 0) AS resolved, b.open_conversations AS open
+        FROM {marts}.liveagent__daily_backlog b
+        LEFT JOIN {marts}.liveagent__daily_kpis k USING (date_day)
+        WHERE b.date_day BETWEEN $first AND $last""")
+    last = period(served.target)["last"]
+    assert len(days) == DAYS and max(r["day"] for r in days) == last
+    chart = page.charts[key]
+    assert {"Day (account-local)", measure} <= set(chart["axes"])
+    points = [(fields(point["label"]), point) for point in items(chart, "symbol")]
+    assert {(shown["Day"], shown["Figure"]): number(shown["Value"]) for shown, _ in points} == \
+        {(shown_day(r["day"]), figure): r[column] for r in days
+         for figure, column in figures.items()}
+    assert len(points) == DAYS * len(figures)  # one point per day and figure
+
+    # the last day (dbt ran during it) is drawn apart: hollow, faded points reached by a
+    # dashed segment, under a rule that says "so far"; every complete day is a solid point
+    for shown, point in points:
+        partial = shown["Day"] == shown_day(last)
+        assert (point["fill"] == "transparent" and float(point["opacity"]) < 1) == partial
+    dashed = [fields(line["label"]) for line in items(chart, "line") if line["dash"]]
+    assert {(shown["Day"], shown["Figure"]) for shown in dashed} == \
+        {(shown_day(last - timedelta(days=1)), figure) for figure in figures}
+    assert [text["text"] for text in items(chart, "text")] == [f"{shown_day(last)} so far"]
+    assert any(caption.startswith(f"{shown_day(last)} so far: the last day is partial")
+               for caption in page.captions)
 
 
 def test_the_agent_table_equals_the_marts(served: Served, page: Page) -> None:
