@@ -59,6 +59,7 @@ from sources.liveagent import (
     liveagent_source,
 )
 from sources.liveagent.backfill import Backfill
+from sources.liveagent.business_hours import checked_business_hours
 from sources.liveagent.client import RequestMetrics
 from sources.liveagent.coverage import Coverage
 from sources.liveagent.dictionary import TABLES as TABLE_DESCRIPTIONS
@@ -363,7 +364,8 @@ def _run_locked(
         notices.append(f"history committed in {loads} loads")
     prune_loaded_packages(pipeline, options.keep_load_packages)
     write_comments(pipeline)
-    transformed = transform(pipeline, account_timezone(source_options)) \
+    transformed = transform(pipeline, account_timezone(source_options),
+                            business_hours=business_hours(source_options)) \
         if options.transform else None
     return RunResult(
         load_info=load_info,
@@ -398,6 +400,12 @@ def account_timezone(source_options: dict[str, Any]) -> str:
     """The account's zone as the source reads it: given, configured, or the default."""
     return str(source_options.get("timezone")
                or dlt.config.get("sources.liveagent.timezone", str) or DEFAULT_TIMEZONE)
+
+
+def business_hours(source_options: dict[str, Any]) -> dict[str, Any] | None:
+    """The account's business hours as the source checked them, for the analyst layer."""
+    return checked_business_hours(source_settings(source_options)["business_hours"],
+                                  account_timezone(source_options))
 
 
 def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:

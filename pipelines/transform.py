@@ -62,10 +62,11 @@ class TransformResult:
 
 
 def project_vars(timezone: str, as_of: str | None = None, strict_codes: bool = False,
-                 include_deleted: bool = False) -> dict[str, Any]:
+                 include_deleted: bool = False, business_hours: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     AccountTime(timezone)  # an unknown zone is refused here, not by the database
     return {"timezone": timezone, "as_of": as_of, "strict_codes": strict_codes,
-            "include_deleted": include_deleted}
+            "include_deleted": include_deleted, "business_hours": business_hours}
 
 
 def transform(pipeline: dlt.Pipeline, timezone: str, test: bool = True,

@@ -15,6 +15,7 @@ import dlt
 from dlt.extract import DltResource
 
 from .backfill import STATE_KEY as BACKFILL_KEY
+from .business_hours import checked_business_hours
 from .client import LiveAgentClient, RequestMetrics
 from .conversations import (
     CONVERSATION_FAMILY,
@@ -177,6 +178,7 @@ def liveagent_source(
     history_only: bool = False,
     rereads_per_run: int = DEFAULT_REREADS_PER_RUN,
     short_message_reads: int = DEFAULT_SHORT_MESSAGE_READS,
+    business_hours: dict[str, Any] | None = None,
     metrics: RequestMetrics | None = None,
     failures: Failures | None = None,
 ) -> Sequence[DltResource]:
@@ -185,7 +187,8 @@ def liveagent_source(
     untouched. `time_budget` (seconds) bounds the history this load reads (the runner's
     time box); `history_only` makes the reports read history days only (a run's later loads,
     after its first read today's); `metrics` counts this source's requests into a run's
-    counters. With `failures`, a resource whose reads keep failing costs only its tables and
+    counters. `business_hours` is checked here and used by the analyst layer (business_hours.py).
+    With `failures`, a resource whose reads keep failing costs only its tables and
     is reported there (isolation.py); without, it fails the extract. See .dlt/config.toml for
     every option."""
     # unknown fields load as sent: dlt would read a text that looks like a datetime as UTC,
@@ -206,6 +209,7 @@ def liveagent_source(
             f"sources.liveagent.performance_group_by must be one of "
             f"{', '.join(PERFORMANCE_GROUP_BY)}, got {performance_group_by!r}")
     rereads = _rereads(rereads_per_run, short_message_reads)
+    checked_business_hours(business_hours, timezone)  # used by the analyst layer only
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None,

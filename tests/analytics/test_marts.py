@@ -31,7 +31,7 @@ def kpis(row: dict | None) -> tuple:
 
 def test_dbt_built_every_model_and_passed_every_test(built: Built) -> None:
     _, result = built
-    assert result.models == 18
+    assert result.models == 23
     assert result.tests >= 50 and result.warnings == []
 
 

@@ -6,9 +6,17 @@
   {%- endif -%}
 {%- endmacro %}
 
-{# Account-local wall time of a UTC timestamp (a timestamp without zone). #}
-{% macro local_time(column) -%}
-  ({{ column }} at time zone '{{ var("timezone") | replace("'", "''") }}')
+{# Account-local wall time of a UTC timestamp (a timestamp without zone); `zone`: an SQL
+   expression naming another zone. #}
+{% macro local_time(column, zone=none) -%}
+  ({{ column }} at time zone {{ zone or "'" ~ (var("timezone") | replace("'", "''")) ~ "'" }})
+{%- endmacro %}
+
+{# The instant a wall time `seconds` after local midnight of `date_column` is in `zone` (an SQL
+   expression); 86400 is the next midnight. A wall time that a daylight-saving jump skips is
+   read with the offset before the jump, as Postgres, DuckDB and Python's zoneinfo do. #}
+{% macro local_instant(date_column, seconds, zone) -%}
+  ((cast({{ date_column }} as timestamp) + {{ seconds }} * interval '1 second') at time zone {{ zone }})
 {%- endmacro %}
 
 {# Account-local date of a UTC timestamp. #}

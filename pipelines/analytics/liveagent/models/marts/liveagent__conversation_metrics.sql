@@ -1,5 +1,6 @@
--- One row per conversation (still in LiveAgent): response and resolution times, replies,
--- reopens, first and current department, agent and channel, and the SLA outcome.
+-- One row per conversation (still in LiveAgent): response and resolution times, in calendar
+-- seconds and in business hours (the schedule of its department, var business_hours),
+-- replies, reopens, first and current department, agent and channel, and the SLA outcome.
 {% set details = optional_source('conversation_details') %}
 with conversations as (
     select * from {{ ref('stg_liveagent__conversations') }}
@@ -33,9 +34,15 @@ last_answer as (
 ),
 
 first_response as (
-    select conversation_id, event_at as first_response_at, agent_id, seconds
+    select conversation_id, event_at as first_response_at, agent_id, seconds, business_seconds
     from {{ ref('int_liveagent__conversation_events') }}
     where event_type = 'first_response'
+),
+
+first_resolve as (
+    select conversation_id, seconds, business_seconds
+    from {{ ref('int_liveagent__conversation_events') }}
+    where event_type = 'first_resolve'
 ),
 
 resolves as (
@@ -89,6 +96,10 @@ metrics as (
         fr.first_response_at,
         {{ local_date('fr.first_response_at') }} as first_response_date,
         fr.seconds as first_response_seconds,
+        fr.business_seconds as first_response_business_seconds,
+        frs.seconds as first_resolution_seconds,
+        frs.business_seconds as first_resolution_business_seconds,
+        {{ business_schedule_of('c.department_id') }} as business_hours_schedule,
         fr.agent_id as first_agent_id,
         {% if details %}d.assignedto{% else %}la.agent_id{% endif %} as current_agent_id,
         coalesce(fv.department_id, c.department_id) as first_department_id,
@@ -105,6 +116,7 @@ metrics as (
     from conversations as c
     left join message_counts as mc on mc.conversation_id = c.conversation_id
     left join first_response as fr on fr.conversation_id = c.conversation_id
+    left join first_resolve as frs on frs.conversation_id = c.conversation_id
     left join last_answer as la on la.conversation_id = c.conversation_id and la.position = 1
     left join resolve_counts as rc on rc.conversation_id = c.conversation_id
     left join first_version as fv on fv.conversation_id = c.conversation_id and fv.position = 1
@@ -125,9 +137,13 @@ select
     m.owner_name, m.owner_email,
     m.created_at, m.created_at_local, m.created_date,
     m.first_response_at, {{ local_time('m.first_response_at') }} as first_response_at_local,
-    m.first_response_date, m.first_response_seconds,
-    m.first_resolved_at, m.resolved_at, {{ local_time('m.resolved_at') }} as resolved_at_local,
+    m.first_response_date, m.first_response_seconds, m.first_response_business_seconds,
+    m.first_resolved_at, m.first_resolution_seconds, m.first_resolution_business_seconds,
+    m.resolved_at, {{ local_time('m.resolved_at') }} as resolved_at_local,
     {{ seconds_between('m.created_at', 'm.resolved_at') }} as full_resolution_seconds,
+    resolved_clock.business_clock - created_clock.business_clock
+        as full_resolution_business_seconds,
+    m.business_hours_schedule,
     m.resolutions, m.reopen_count,
     m.agent_replies, m.customer_replies, m.customer_messages, m.notes,
     m.due_at, m.due_at_local, m.due_date,
@@ -150,4 +166,8 @@ from metrics as m
 left join agents as current_agent on current_agent.agent_id = m.current_agent_id
 left join agents as first_agent on first_agent.agent_id = m.first_agent_id
 left join departments as first_department on first_department.department_id = m.first_department_id
+left join {{ ref('int_liveagent__business_clock') }} as created_clock
+    on created_clock.schedule_id = m.business_hours_schedule and created_clock.measured_at = m.created_at
+left join {{ ref('int_liveagent__business_clock') }} as resolved_clock
+    on resolved_clock.schedule_id = m.business_hours_schedule and resolved_clock.measured_at = m.resolved_at
 {{ join_label('first_channel_label', 'conversations', 'channel_type', 'm.first_channel_type') }}
