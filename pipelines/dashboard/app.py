@@ -14,13 +14,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from pipelines.dashboard.charts import daily_lines, labelled_bars, so_far_note
-from pipelines.dashboard.queries import Figures, MartsMissing, load
+from pipelines.dashboard.queries import (
+    BusinessFirstResponse,
+    Figures,
+    MartsMissing,
+    Satisfaction,
+    load,
+)
 
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90}
 DEFAULT_PERIOD = "30 days"
 CACHE_SECONDS = 60  # a run that loads meanwhile shows within a minute; reloads are free
+# a tile whose mart or column the warehouse's analyst layer does not have yet
+NOT_BUILT = "not yet built"
+REBUILD = ("the analyst layer in this file was built by an earlier release: "
+           "`liveagent-pipeline run --transform` rebuilds it")
 
 
 def arguments() -> argparse.Namespace:
@@ -44,6 +55,10 @@ def hours(seconds: float | None) -> str:
     return "–" if seconds is None or pd.isna(seconds) else f"{seconds / 3600:,.1f}"
 
 
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{share:.1%}"
+
+
 def count(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{int(value):,}"
 
@@ -65,6 +80,37 @@ def overview(data: Figures) -> None:
     fourth.metric("Open conversations", count(o.open_conversations), delta=delta,
                   delta_color="inverse", border=True,
                   help=f"at the end of {data.period.last} (liveagent__daily_backlog)")
+    service, ratings, _ = st.columns(3)  # wider than the row above: longer labels
+    business_first_response(service, data.business_first_response)
+    satisfaction(ratings, data.satisfaction)
+
+
+def business_first_response(column: DeltaGenerator, figure: BusinessFirstResponse | None
+                            ) -> None:
+    label = "Median first response, business hours"
+    if figure is None:
+        column.metric(label, NOT_BUILT, border=True, help=REBUILD)
+        return
+    column.metric(label, f"{minutes(figure.median_seconds)} min", border=True,
+                  help=f"creation to the first agent answer counting only the business hours "
+                  f"(sources.liveagent.business_hours; none set: all hours), of the "
+                  f"{figure.first_responses:,} conversations first answered in the period "
+                  "(liveagent__conversation_metrics, as liveagent__daily_kpis' "
+                  "median_first_response_business_seconds per day)")
+
+
+def satisfaction(column: DeltaGenerator, figure: Satisfaction | None) -> None:
+    label = "Satisfaction"
+    if figure is None:
+        column.metric(label, NOT_BUILT, border=True, help=REBUILD)
+        return
+    rated = f"{percent(figure.rated_share)} of resolves rated"
+    column.metric(label, f"{percent(figure.positive_share)} positive", delta=rated,
+                  delta_color="off", delta_arrow="off", border=True,
+                  help=f"positive ratings of the {figure.positive + figure.negative:,} ratings, "
+                  f"and the share of the {figure.resolved:,} resolves that got one, from "
+                  f"LiveAgent's reports (liveagent__daily_satisfaction, the account's rows; "
+                  f"{figure.days_covered} days of the period covered)")
 
 
 def trends(data: Figures) -> None:

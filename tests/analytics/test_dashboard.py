@@ -12,17 +12,20 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import duckdb
 import pytest
 
 from tests.analytics.oracle import Target
@@ -60,34 +63,41 @@ class Served:
     target: Target
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
-    work = tmp_path_factory.mktemp("dashboard")
-    process = subprocess.Popen(
-        [*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every", "0",
-         "--pipelines-dir", str(work / "pipelines")],
-        cwd=work, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+@contextmanager
+def serving(command: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The process of a command that serves the dashboard, and the URL it printed; killed at
+    the end if it still runs."""
+    process = subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
-        for line in process.stdout:  # the summary, the queries, then the dashboard's URL
+        for line in process.stdout:  # (the demo's summary and queries), then the URL
             found = re.match(r"liveagent-pipeline: dashboard at (http://127\.0\.0\.1:\d+) ",
                              line)
             if found:
                 break
         else:
-            pytest.fail(f"demo --dashboard exited with {process.wait()} before serving")
-        yield Served(process, found.group(1),
-                     Target("duckdb", "liveagent", str(work / "demo.duckdb")))
+            pytest.fail(f"{command[3]} exited with {process.wait()} before serving")
+        yield process, found.group(1)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
+    work = tmp_path_factory.mktemp("dashboard")
+    with serving([*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every",
+                  "0", "--pipelines-dir", str(work / "pipelines")], work) as (process, url):
+        yield Served(process, url, Target("duckdb", "liveagent", str(work / "demo.duckdb")))
+
+
 @dataclass
 class Page:
     metrics: dict[str, str]  # label: value as shown
+    deltas: dict[str, str]  # label: the line under the value, where a tile has one
     tables: dict[str, list[list[str]]]  # container key: rows of cells, header first
     # container key: the chart's SVG as {"axes": {title: [tick labels]}, "marks": [{"kind":
     # "text mark container", "items": [{"label": aria-label, "text", "fill", "opacity",
@@ -111,6 +121,11 @@ CHART_SVG = """svg => ({
 
 @pytest.fixture(scope="module")
 def page(served: Served) -> Page:
+    return read_page(served.url, os.environ.get(SCREENSHOT_ENV))
+
+
+def read_page(url: str, screenshot: str | None = None) -> Page:
+    """The dashboard at `url` as headless Chromium shows it."""
     from playwright.sync_api import sync_playwright
 
     browser_path = chromium()
@@ -121,14 +136,15 @@ def page(served: Served) -> Page:
             viewport={"width": 1280, "height": 1900})
         try:
             tab = browser.new_page()
-            tab.goto(served.url)
+            tab.goto(url)
             tab.wait_for_selector(".st-key-agents table", timeout=30_000)
             for key in CHARTS:  # drawn after the page's text
                 tab.wait_for_selector(f".st-key-{key} svg.marks", timeout=30_000)
-            metrics = dict(tab.locator('[data-testid="stMetric"]').evaluate_all(
+            tiles = tab.locator('[data-testid="stMetric"]').evaluate_all(
                 """nodes => nodes.map(n => [
                     n.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
-                    n.querySelector('[data-testid="stMetricValue"]').innerText.trim()])"""))
+                    n.querySelector('[data-testid="stMetricValue"]').innerText.trim(),
+                    n.querySelector('[data-testid="stMetricDelta"]')?.innerText.trim()])""")
             tables = {key: tab.locator(f".st-key-{key} table").evaluate(
                 """table => [...table.rows].map(
                     row => [...row.cells].map(cell => cell.innerText.trim()))""")
@@ -136,17 +152,18 @@ def page(served: Served) -> Page:
             charts = {key: tab.locator(f".st-key-{key} svg.marks").evaluate(CHART_SVG)
                       for key in CHARTS}
             captions = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
-            if os.environ.get(SCREENSHOT_ENV):
+            if screenshot:
                 tab.wait_for_timeout(1500)  # the charts' drawing
-                tab.screenshot(path=os.environ[SCREENSHOT_ENV])
+                tab.screenshot(path=screenshot)
         finally:
             browser.close()
-    return Page(metrics, tables, charts, captions)
+    return Page({label: value for label, value, _ in tiles},
+                {label: delta for label, _, delta in tiles if delta}, tables, charts, captions)
 
 
 def number(shown: str) -> float:
-    """'1,268' -> 1268.0, '118.4 min' -> 118.4."""
-    return float(shown.split()[0].replace(",", ""))
+    """'1,268' -> 1268.0, '118.4 min' -> 118.4, '79.9% positive' -> 79.9."""
+    return float(shown.split()[0].replace(",", "").removesuffix("%"))
 
 
 def fields(aria_label: str) -> dict[str, str]:
@@ -199,6 +216,54 @@ def test_the_overview_equals_the_marts(served: Served, page: Page) -> None:
     assert shown["Median resolution time"].endswith(" h")
     assert number(shown["Median resolution time"]) == rounded(row["resolution"], 3600)
     assert number(shown["Open conversations"]) == row["open"] > 0
+
+
+def test_business_hours_and_satisfaction_tiles_equal_the_marts(served: Served,
+                                                              page: Page) -> None:
+    [first_response] = marts(served.target, """
+        SELECT median(first_response_business_seconds) AS business,
+               median(first_response_seconds) AS calendar
+        FROM {marts}.liveagent__conversation_metrics
+        WHERE first_response_date BETWEEN $first AND $last""")
+    [ratings] = marts(served.target, """
+        SELECT sum(positive) AS positive, sum(negative) AS negative, sum(resolved) AS resolved,
+               sum(resolved - unrated) AS rated
+        FROM {marts}.liveagent__daily_satisfaction
+        WHERE dimension = 'account' AND date_day BETWEEN $first AND $last""")
+    business = page.metrics["Median first response, business hours"]
+    assert business.endswith(" min")
+    assert number(business) == rounded(first_response["business"], 60)
+    # the demo's business hours (07:00-22:00) leave the nights out
+    assert 0 < first_response["business"] < first_response["calendar"]
+
+    positive, rated = ratings["positive"], ratings["positive"] + ratings["negative"]
+    assert rated > 20 and ratings["resolved"] > ratings["rated"] > 0
+    assert page.metrics["Satisfaction"].endswith("% positive")
+    assert number(page.metrics["Satisfaction"]) == round(100 * positive / rated, 1)
+    assert page.deltas["Satisfaction"].endswith("% of resolves rated")
+    assert number(page.deltas["Satisfaction"]) == \
+        round(100 * ratings["rated"] / ratings["resolved"], 1)
+
+
+def test_a_warehouse_built_before_the_new_marts_opens_with_not_yet_built(
+        served: Served, page: Page, tmp_path: Path) -> None:
+    """A file whose analyst layer an earlier release built (no satisfaction mart, no
+    business-hours column) still opens; those two tiles say so, the rest is as before."""
+    earlier = tmp_path / "earlier.duckdb"
+    shutil.copy(served.target.locate, earlier)
+    with duckdb.connect(str(earlier)) as db:
+        db.execute("DROP TABLE liveagent_analytics.liveagent__daily_satisfaction")
+        db.execute("ALTER TABLE liveagent_analytics.liveagent__conversation_metrics "
+                   "DROP COLUMN first_response_business_seconds")
+    with serving([*CLI, "dashboard", "--duckdb-path", str(earlier)], tmp_path) as (_, url):
+        shown = read_page(url)
+    assert shown.metrics["Median first response, business hours"] == "not yet built"
+    assert shown.metrics["Satisfaction"] == "not yet built"
+    assert "Satisfaction" not in shown.deltas
+    assert {label: value for label, value in shown.metrics.items() if value != "not yet built"} \
+        == {label: value for label, value in page.metrics.items()
+            if label not in ("Median first response, business hours", "Satisfaction")}
+    assert shown.tables == page.tables
 
 
 @pytest.mark.parametrize(("key", "name", "dimension", "label"), [
@@ -341,8 +406,6 @@ def test_a_warehouse_without_marts_is_refused(tmp_path: Path) -> None:
                              env=cli_env(), capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
     assert missing.stderr.startswith("liveagent-pipeline: no DuckDB file at ")
-    import duckdb
-
     duckdb.connect(str(tmp_path / "raw.duckdb")).close()
     raw = subprocess.run([*CLI, "dashboard", "--duckdb-path", str(tmp_path / "raw.duckdb")],
                          env=cli_env(), capture_output=True, text=True, timeout=60)
