@@ -124,7 +124,7 @@ def trends(data: Figures) -> None:
     with right, st.container(key="daily_backlog"):
         st.subheader("Backlog: open at each day's end")
         st.altair_chart(daily_lines(data.daily, {"open_conversations": "Open"},
-                                    "Open conversations at the day's end", last), height=260)
+                                    "Open conversations", last), height=260)
     st.caption(f"{so_far_note(last)}: the last day is partial, its figures are the day so far "
                "(the marts were built during it); dashed, with hollow points.")
 

@@ -133,7 +133,7 @@ def read_page(url: str, screenshot: str | None = None) -> Page:
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             profile, executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1900})
+            viewport={"width": 1280, "height": 2200})
         try:
             tab = browser.new_page()
             tab.goto(url)
@@ -302,7 +302,7 @@ def test_volume_tables_and_bars_equal_the_marts(served: Served, page: Page, key:
 
 @pytest.mark.parametrize(("key", "measure", "figures"), [
     ("daily_volume", "Conversations per day", {"New": "new", "Resolved": "resolved"}),
-    ("daily_backlog", "Open conversations at the day's end", {"Open": "open"})])
+    ("daily_backlog", "Open conversations", {"Open": "open"})])
 def test_daily_charts_equal_the_marts_and_mark_the_partial_day(
         served: Served, page: Page, key: str, measure: str, figures: dict[str, str]) -> None:
     days = marts(served.target, """
