@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import time
 
+from .business_hours import BusinessHours
 from .clock import Clock
 from .dataset import DatasetConfig
 from .models import Account
@@ -34,7 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         metavar="NAME[,NAME...]",
                         help="behaviours of the real API to switch on: "
                              + ", ".join(RealWorld.names()))
-    return parser.parse_args(argv)
+    parser.add_argument("--business-hours", type=_json_object, default=None, metavar="FILE.json",
+                        help="business-hours schedule of the *Sla report figures (default: "
+                             "calendar time)")
+    args = parser.parse_args(argv)
+    if args.business_hours is not None:
+        try:  # checked here so that a bad schedule is a usage error, like a bad option
+            BusinessHours(args.business_hours, args.timezone)
+        except ValueError as error:
+            parser.error(f"--business-hours: {error}")
+    return args
 
 
 def _real_world(names: str) -> RealWorld:
@@ -42,6 +53,17 @@ def _real_world(names: str) -> RealWorld:
         return RealWorld.from_names(names)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _json_object(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as file:
+            value = json.load(file)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{path} holds no JSON object")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         DatasetConfig(seed=args.seed, conversations=args.conversations, days=args.days,
                       messages_per_conversation=args.messages_per_conversation),
         clock=Clock(), timezone=args.timezone, api_key=args.api_key,
-        real_world=args.real_world,
+        real_world=args.real_world, business_hours=args.business_hours,
     )
     fake = FakeLiveAgent(account, host=args.host, port=args.port,
                          requests_per_minute=args.requests_per_minute, burst=args.burst,

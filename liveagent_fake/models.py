@@ -12,11 +12,12 @@ import copy
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import dataset as ds
+from .business_hours import BusinessHours
 from .clock import Clock
 from .directory import Directory
 from .exceptions import BadRequest, NotFound
@@ -70,12 +71,15 @@ class Account:
         api_key: str = "test-api-key",
         real_world: RealWorld | None = None,
         v3_api_key: str | None = None,
+        business_hours: Mapping[str, object] | None = None,
     ) -> None:
         if v3_api_key is not None and v3_api_key == api_key:
             raise ValueError("v3_api_key must differ from api_key")
         self.config = config or ds.DatasetConfig()
         self.clock = clock or Clock()
         self.time = AccountTime(timezone)
+        # the schedule of the `*Sla` report figures (see business_hours.py); None = calendar time
+        self.business_hours = BusinessHours(business_hours, timezone)
         self.api_key = api_key
         self.v3_api_key = v3_api_key  # a key of API v3: v1 endpoints answer it 403
         self.real_world = real_world or RealWorld()
@@ -366,6 +370,11 @@ class Account:
             return None
         resolves = [g.created for g in conv.groups if g.rtype == "R"]
         return max(resolves) if resolves else conv.changed
+
+    def business_seconds(self, conv: ds.Conversation, start: int, end: int) -> int:
+        """Business seconds in [start, end) by the schedule of the conversation's department."""
+        department_id = self.entities.departments[conv.department].id
+        return self.business_hours.seconds(start, end, department_id)
 
     def first_answer_at(self, conv: ds.Conversation) -> int | None:
         answers = [m.created for g in conv.groups if g.rtype != "I" for m in g.messages

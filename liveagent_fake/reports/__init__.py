@@ -24,22 +24,46 @@ Metrics (agents, channels, departments, performance, tags)
     chats / calls      distinct conversations of a chat (dataset.CHAT_CHANNELS) / call
                        (dataset.CALL_CHANNELS) channel with at least one answer in the window.
     chat_answers       answers in conversations of a chat channel.
+    missed_chats / missed_calls  chat / call conversations created in the window that have no
+                       answer at all (as of now).
     newAnswerAvgTime   mean of (first answer - created) over the conversations whose first
-                       answer (Account.first_answer_at) is in the window; whole seconds, floored.
+                       answer (Account.first_answer_at; of two on one second, the lower userid's)
+                       is in the window. All means are of whole seconds, floored, "0" without
+                       any.
     firstResolveAvgTime the same with the conversation's first resolve group.
+    nextAnswerAvgTime  mean over the answers in the window that are not their conversation's
+                       first and follow at least one customer message (type M by a non-agent)
+                       since the previous answer, of (answer - the earliest of those messages).
+                       Messages are ordered by time, a customer message before an answer of the
+                       same second.
+    *Sla               newAnswerAvgTimeSla, firstResolveAvgTimeSla, nextAnswerAvgTimeSla: the
+                       same spans in business seconds, by the schedule of the conversation's
+                       (current) department (Account.business_hours, see business_hours.py);
+                       without a schedule they equal the calendar figures.
+    chat_pickup        chat conversations whose first answer is in the window.
+    chatPickupAvgTime / call_pickup_avg_time  newAnswerAvgTime of those chat / call
+                       conversations only.
+    chatAvgTime / call_avg_time  mean (last message of the conversation, of any type, as of now
+                       - created) of the same chat / call conversations; call_seconds is the
+                       sum of those calls' durations.
+    firstAssignAvgTime(Sla)  "0": API v1 gives no assignment times.
     worktime           (agents) minutes of the agent's online sessions inside the window, not
                        counting time after now; whole minutes, floored.
-    *_ph               (agents) x / (worktime / 60), "%.2f" ("0.00" when worktime is 0).
+    *_ph               (agents) x / (worktime / 60), "%.2f" ("0.00" when worktime is 0), for x in
+                       reports.columns.PER_HOUR.
     any other column   "0" ("0.00" for the text columns ending in _p or _ph).
-    Events count at their own timestamps (a message at its `created`, a resolve at its group's).
+    Events count at their own timestamps (a message at its `created`, a resolve at its group's);
+    a conversation's pickup and duration figures at its first answer, a missed one at its
+    creation.
 
 Dimensions
     agents       the event's author: the answer's, note's or resolve group's writer; ratings
                  go to the writer of the resolve group holding them; created_tickets and
-                 newAnswerAvgTime/firstResolveAvgTime go to the assigned agent and to the author
-                 of the first answer/resolve respectively. One row per agent (the system user
-                 has none), ordered by first name, last name, id; a removed agent only where it
-                 has figures in the window.
+                 missed_* go to the assigned agent; newAnswerAvgTime and the pickup and duration
+                 figures to the author of the first answer, firstResolveAvgTime to that of the
+                 first resolve, nextAnswerAvgTime to the answer's. One row per agent (the system
+                 user has none), ordered by first name, last name, id; a removed agent only
+                 where it has figures in the window.
     departments  the conversation's department; one row per department, by name then id.
     channels     the conversation's channel; id = 1-based position in dataset.CHANNEL_TYPES,
                  one row per channel of dataset.CHANNEL_WEIGHTS (plus any other channel with

@@ -25,7 +25,7 @@ from .windows import Params, Row, Window, bucket_starts, required_window
 
 @dataclass(slots=True)
 class Tally:
-    """Raw figures of one report row."""
+    """Raw figures of one report row (delays and durations in seconds)."""
 
     answers: int = 0
     chat_answers: int = 0
@@ -36,15 +36,30 @@ class Tally:
     rewards: int = 0
     punishments: int = 0
     not_ranked: int = 0
+    missed_chats: int = 0
+    missed_calls: int = 0
     chats: set[int] = field(default_factory=set)
     calls: set[int] = field(default_factory=set)
     answer_delays: list[int] = field(default_factory=list)
+    answer_business_delays: list[int] = field(default_factory=list)
     resolve_delays: list[int] = field(default_factory=list)
+    resolve_business_delays: list[int] = field(default_factory=list)
+    next_answer_delays: list[int] = field(default_factory=list)
+    next_answer_business_delays: list[int] = field(default_factory=list)
+    # of the chats / calls first answered in the window: first answer - created, and
+    # last message - created
+    chat_pickups: list[int] = field(default_factory=list)
+    chat_durations: list[int] = field(default_factory=list)
+    call_pickups: list[int] = field(default_factory=list)
+    call_durations: list[int] = field(default_factory=list)
 
 
 # (conversation, the event's actor userid or None, event time) -> the row keys it counts in
 KeysOf = Callable[[ds.Conversation, "str | None", int], Iterable[Hashable]]
 First = tuple[int, str]  # (time, author)
+# an answer or a customer message: (time, is an answer, author); sorted, a customer message
+# comes before an answer of the same second
+Exchange = tuple[int, bool, str]
 
 
 class Scan:
@@ -72,26 +87,42 @@ class Scan:
         return known
 
     def _conversation(self, conv: ds.Conversation) -> None:
-        if conv.created in self.window:
-            agents = self.account.entities.agents
-            assignee = None if conv.agent is None else agents[conv.agent].userid
-            for tally in self._hits(conv, assignee, conv.created):
-                tally.created_tickets += 1
         first_answer: First | None = None
         first_resolve: First | None = None
+        last_message: int | None = None
+        exchanges: list[Exchange] = []
         for group in conv.groups:
             if group.rtype == "R":
                 self._resolve(conv, group)
                 first_resolve = min(first_resolve or (group.created, group.userid),
                                     (group.created, group.userid))
             for message in group.messages:
+                last_message = message.created if last_message is None \
+                    else max(last_message, message.created)
                 if self._is_answer(group, message):
                     first_answer = min(first_answer or (message.created, message.userid),
                                        (message.created, message.userid))
+                    exchanges.append((message.created, True, message.userid))
+                elif message.rtype == "M" and not self._is_agent(message.userid):
+                    exchanges.append((message.created, False, message.userid))
                 if message.created in self.window:
                     self._message(conv, group, message)
-        self._first(conv, first_answer, "answer_delays")
-        self._first(conv, first_resolve, "resolve_delays")
+        if conv.created in self.window:
+            self._created(conv, answered=first_answer is not None)
+        if first_answer is not None and last_message is not None:
+            self._first_answer(conv, first_answer, last_message)
+        self._first_resolve(conv, first_resolve)
+        self._next_answers(conv, sorted(exchanges))
+
+    def _created(self, conv: ds.Conversation, answered: bool) -> None:
+        agents = self.account.entities.agents
+        assignee = None if conv.agent is None else agents[conv.agent].userid
+        chat, call = conv.channel in ds.CHAT_CHANNELS, conv.channel in ds.CALL_CHANNELS
+        for tally in self._hits(conv, assignee, conv.created):
+            tally.created_tickets += 1
+            if not answered:
+                tally.missed_chats += chat
+                tally.missed_calls += call
 
     def _is_answer(self, group: ds.MessageGroup, message: ds.Message) -> bool:
         return message.rtype == "M" and group.rtype != "I" and self._is_agent(message.userid)
@@ -131,11 +162,45 @@ class Scan:
             tally.resolved_tickets += 1
             tally.not_ranked += 0 if rated else 1
 
-    def _first(self, conv: ds.Conversation, first: First | None, delays: str) -> None:
+    def _first_answer(self, conv: ds.Conversation, first: First, last_message: int) -> None:
+        at, author = first
+        if at not in self.window:
+            return
+        delay, duration = at - conv.created, last_message - conv.created
+        business = self.account.business_seconds(conv, conv.created, at)
+        for tally in self._hits(conv, author, at):
+            tally.answer_delays.append(delay)
+            tally.answer_business_delays.append(business)
+            if conv.channel in ds.CHAT_CHANNELS:
+                tally.chat_pickups.append(delay)
+                tally.chat_durations.append(duration)
+            elif conv.channel in ds.CALL_CHANNELS:
+                tally.call_pickups.append(delay)
+                tally.call_durations.append(duration)
+
+    def _first_resolve(self, conv: ds.Conversation, first: First | None) -> None:
         if first is None or first[0] not in self.window:
             return
-        for tally in self._hits(conv, first[1], first[0]):
-            getattr(tally, delays).append(first[0] - conv.created)
+        at, author = first
+        business = self.account.business_seconds(conv, conv.created, at)
+        for tally in self._hits(conv, author, at):
+            tally.resolve_delays.append(at - conv.created)
+            tally.resolve_business_delays.append(business)
+
+    def _next_answers(self, conv: ds.Conversation, exchanges: list[Exchange]) -> None:
+        """Each later answer after customer messages: the wait since the earliest of them."""
+        answered = False
+        waiting_since: int | None = None  # the first customer message since the last answer
+        for at, is_answer, author in exchanges:
+            if not is_answer:
+                waiting_since = at if waiting_since is None else waiting_since
+                continue
+            if answered and waiting_since is not None and at in self.window:
+                business = self.account.business_seconds(conv, waiting_since, at)
+                for tally in self._hits(conv, author, at):
+                    tally.next_answer_delays.append(at - waiting_since)
+                    tally.next_answer_business_delays.append(business)
+            answered, waiting_since = True, None
 
 
 def mean_seconds(values: list[int]) -> int:
@@ -157,11 +222,22 @@ def metrics(tally: Tally, worktime: int | None = None) -> dict[str, str]:
         "calls": len(tally.calls), "i_messages": tally.i_messages, "notes": tally.notes,
         "created_tickets": tally.created_tickets, "resolved_tickets": tally.resolved_tickets,
         "rewards": tally.rewards, "punishments": tally.punishments,
-        "not_ranked": tally.not_ranked,
+        "not_ranked": tally.not_ranked, "missed_chats": tally.missed_chats,
+        "missed_calls": tally.missed_calls, "chat_pickup": len(tally.chat_pickups),
+        "call_seconds": sum(tally.call_durations),
     }
     values = {name: str(value) for name, value in counts.items()}
-    values["newAnswerAvgTime"] = str(mean_seconds(tally.answer_delays))
-    values["firstResolveAvgTime"] = str(mean_seconds(tally.resolve_delays))
+    means = {
+        "newAnswerAvgTime": tally.answer_delays,
+        "newAnswerAvgTimeSla": tally.answer_business_delays,
+        "firstResolveAvgTime": tally.resolve_delays,
+        "firstResolveAvgTimeSla": tally.resolve_business_delays,
+        "nextAnswerAvgTime": tally.next_answer_delays,
+        "nextAnswerAvgTimeSla": tally.next_answer_business_delays,
+        "chatPickupAvgTime": tally.chat_pickups, "chatAvgTime": tally.chat_durations,
+        "call_pickup_avg_time": tally.call_pickups, "call_avg_time": tally.call_durations,
+    }
+    values.update({name: str(mean_seconds(seconds)) for name, seconds in means.items()})
     for name in ("not_ranked", "rewards", "punishments"):
         values[f"{name}_p"] = _ratio(100 * counts[name], tally.resolved_tickets)
     if worktime is not None:

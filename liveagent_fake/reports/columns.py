@@ -58,4 +58,5 @@ SLA_LOG_COLUMNS = (
 # the figures among those columns (RealWorld.numeric_counts sends them as JSON numbers)
 FIGURE_COLUMNS = frozenset(AGENT_COLUMNS[4:]) | frozenset(GROUP_METRICS) \
     | frozenset(LOAD_COLUMNS[1:]) | frozenset(SLA_COMPLIANCE_COLUMNS[1:])
-PER_HOUR = ("answers", "calls", "chats", "chat_answers", "not_ranked", "rewards", "punishments")
+PER_HOUR = ("answers", "calls", "missed_calls", "call_seconds", "chats", "chat_answers",
+            "missed_chats", "not_ranked", "rewards", "punishments")

@@ -16,6 +16,26 @@ from tests.support import NOW, make_account
 
 ZONE = "Europe/Bratislava"
 UNRECORDED = range(100, 110)  # conversations whose history rows the tests remove
+UNREPORTED_DAY = "2025-09-20"  # a day whose report rows the tests remove
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+HOLIDAYS = ["2025-09-15", "2025-09-29"]  # two Mondays of the loaded month
+
+
+def business_hours(departments: list[str]) -> dict:
+    """Three schedules: the account's office hours with holidays; the second department in
+    Sydney, across the change to daylight-saving time on Sunday 2025-10-05 (02:00 -> 03:00:
+    that night's 00:00-06:00 lasts five hours); the third open around the clock."""
+    return {
+        "hours": {day: ["08:00-12:00", "13:00-17:00"] for day in WEEKDAYS},
+        "holidays": HOLIDAYS,
+        "departments": {
+            departments[1]: {"timezone": "Australia/Sydney", "holidays": [],
+                             "hours": {"mon": ["09:00-18:00"], "wed": ["09:00-18:00"],
+                                       "sat": ["10:00-14:00"], "sun": ["00:00-06:00"]}},
+            departments[2]: {"hours": {day: ["00:00-24:00"] for day in
+                                       (*WEEKDAYS, "sat", "sun")}, "holidays": []},
+        },
+    }
 AS_OF = datetime.fromtimestamp(NOW + 420, timezone.utc)  # the fake's clock after the changes
 
 
@@ -60,7 +80,9 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     layer built on it, as of the fake's clock."""
     destination, dataset = request.param, "liveagent_marts"
     with analyst_target(request, tmp_path_factory, dataset) as (options, locate):
-        account = make_account(conversations=120, timezone=ZONE)
+        departments = [d.id for d in make_account(conversations=120).entities.departments]
+        schedule = business_hours(departments)
+        account = make_account(conversations=120, timezone=ZONE, business_hours=schedule)
         with FakeLiveAgent(account) as fake:
             source = {"base_url": fake.url, "api_key": fake.api_key, "timezone": ZONE,
                       "start_date": "2025-09-09", "requests_per_minute": 1e6}
@@ -72,6 +94,9 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         # as if the history had started after these conversations' last change
         target.execute("DELETE FROM {ds}.conversation_status_history WHERE conversationid IN "
                        f"({', '.join(repr(account.conversation_id(i)) for i in UNRECORDED)})")
+        # as if the reports of one day had never been loaded
+        for table in ("report_performance", "report_agents"):
+            target.execute(f"DELETE FROM {{ds}}.{table} WHERE report_date = '{UNREPORTED_DAY}'")
         result = transform(make_pipeline(options), ZONE, as_of=AS_OF.isoformat(),
-                           strict_codes=True)
+                           strict_codes=True, business_hours=schedule)
         yield target, result

@@ -6,27 +6,42 @@ dictionary reached the warehouse as comments."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipelines.transform import TransformResult
-from tests.analytics.conftest import AS_OF, ZONE
+from tests.analytics.conftest import AS_OF, HOLIDAYS, UNREPORTED_DAY, ZONE
 from tests.analytics.oracle import Target, backlog, by
+from tests.support import make_account
 
 Built = tuple[Target, TransformResult]
-FIGURES = ("created_tickets", "answers", "resolved_tickets", "new_answer_avg_time")
+# report columns, and the KPI mart columns that recompute them (means, which the report floors)
+COUNTS = {"created_tickets": "new_conversations", "answers": "answers",
+          "resolved_tickets": "resolved"}
+MEANS = {"new_answer_avg_time": "avg_first_response_seconds",
+         "new_answer_avg_time_sla": "avg_first_response_business_seconds",
+         "first_resolve_avg_time": "avg_first_resolution_seconds",
+         "first_resolve_avg_time_sla": "avg_first_resolution_business_seconds",
+         "next_answer_avg_time": "avg_next_response_seconds",
+         "next_answer_avg_time_sla": "avg_next_response_business_seconds"}
+FIGURES = (*COUNTS, *MEANS)
 
 
 def kpis(row: dict | None) -> tuple:
     """A KPI mart row in the report's terms (a day without events: zeros; the report floors
-    the mean and says 0 without first answers)."""
+    a mean and says 0 where there was nothing to average)."""
     if row is None:
-        return 0, 0, 0, 0
-    mean = row["avg_first_response_seconds"]
-    return (row["new_conversations"], row["answers"], row["resolved"],
-            0 if mean is None else math.floor(mean))
+        return (0,) * len(FIGURES)
+    return (*(row[column] for column in COUNTS.values()),
+            *(0 if row[column] is None else math.floor(row[column])
+              for column in MEANS.values()))
+
+
+def departments() -> list[str]:
+    """The department ids of the fixture's account, in the order its schedules name them."""
+    return [d.id for d in make_account(conversations=120).entities.departments]
 
 
 def test_dbt_built_every_model_and_passed_every_test(built: Built) -> None:
@@ -36,10 +51,15 @@ def test_dbt_built_every_model_and_passed_every_test(built: Built) -> None:
 
 
 def test_daily_totals_agree_with_report_performance(built: Built) -> None:
+    """Counts, and response, next response and resolution times in calendar seconds and in
+    business hours, per day as LiveAgent's performance report gives them."""
     target, _ = built
     marts = by(target.sql("SELECT * FROM {marts}.liveagent__daily_kpis"), "date_day")
     reports = target.sql("SELECT * FROM {ds}.report_performance ORDER BY report_date")
-    assert len(reports) == 31 and sum(r["answers"] for r in reports) > 200
+    assert len(reports) == 30 and sum(r["answers"] for r in reports) > 200
+    # the business-hours figures are not calendar ones in disguise
+    assert sum(r["new_answer_avg_time_sla"] < r["new_answer_avg_time"] for r in reports) > 10
+    assert sum(r["next_answer_avg_time_sla"] > 0 for r in reports) > 10
     for report in reports:
         assert kpis(marts.get(report["report_date"])) == tuple(report[f] for f in FIGURES), \
             report["report_date"]
@@ -65,7 +85,7 @@ def test_figures_per_agent_department_tag_and_channel_agree_with_the_reports(
                                                                          row[name or "id"])
         compared += bool(row["answers"])
     assert compared > 50
-    assert {k for k, v in marts.items() if v["answers"]} <= \
+    assert {k for k, v in marts.items() if v["answers"] and str(k[0]) != UNREPORTED_DAY} <= \
         {(r["report_date"], r[name or "id"]) for r in rows}
 
 
@@ -147,3 +167,94 @@ def test_the_conversation_mart_has_one_row_per_live_conversation(built: Built) -
     assert answered > 60
     assert isinstance(target.sql("SELECT min(date_day) AS d FROM "
                                  "{marts}.liveagent__daily_backlog")[0]["d"], date)
+
+
+def test_a_schedule_open_around_the_clock_measures_calendar_time(built: Built) -> None:
+    target, _ = built
+    rows = target.sql("SELECT * FROM {marts}.liveagent__conversation_metrics")
+    pairs = (("first_response_seconds", "first_response_business_seconds"),
+             ("first_resolution_seconds", "first_resolution_business_seconds"),
+             ("full_resolution_seconds", "full_resolution_business_seconds"))
+    around_the_clock = [r for r in rows if r["business_hours_schedule"] == departments()[2]]
+    measured = [(r[calendar], r[business]) for r in around_the_clock
+                for calendar, business in pairs if r[calendar] is not None]
+    assert len(measured) > 20 and all(c == b for c, b in measured)
+    office = [(r[calendar], r[business]) for r in rows if r["business_hours_schedule"] == "default"
+              for calendar, business in pairs if r[calendar] is not None]
+    assert all(0 <= b <= c for c, b in office) and sum(b < c for c, b in office) > len(office) / 2
+
+
+def test_business_hours_follow_daylight_saving_and_holidays(built: Built) -> None:
+    """The calendar's open intervals, as UTC instants: Sydney moves its clocks forward at 02:00
+    on Sunday 2025-10-05, so that night's 00:00-06:00 lasts five hours, and the hours of the
+    Monday after start an hour earlier in UTC than the Monday before; holidays are closed."""
+    target, _ = built
+    calendar = target.sql("SELECT * FROM {stg}.int_liveagent__business_calendar "
+                          "WHERE date_day BETWEEN '2025-09-28' AND '2025-10-06' "
+                          "ORDER BY schedule_id, date_day, open_from")
+    sydney = by([r for r in calendar if r["schedule_id"] == departments()[1]], "date_day")
+    assert sydney[date(2025, 10, 5)]["open_seconds"] == 5 * 3600
+    assert sydney[date(2025, 10, 5)]["open_from"] == datetime(2025, 10, 4, 14, tzinfo=timezone.utc)
+    assert sydney[date(2025, 9, 29)]["open_from"] == datetime(2025, 9, 28, 23, tzinfo=timezone.utc)
+    assert sydney[date(2025, 10, 6)]["open_from"] == datetime(2025, 10, 5, 22, tzinfo=timezone.utc)
+    office = [r for r in calendar if r["schedule_id"] == "default"]
+    closed = {r["date_day"] for r in office if r["open_from"] is None}
+    assert date.fromisoformat(HOLIDAYS[1]) in closed and date(2025, 9, 30) not in closed
+    assert {r["date_day"].weekday() for r in office if r["open_from"] is None} == {0, 5, 6}
+
+
+def test_ratings_and_chats_and_calls_equal_the_reports(built: Built) -> None:
+    target, _ = built
+    reports = {"account": "report_performance", "agent": "report_agents",
+               "department": "report_departments", "channel": "report_channels",
+               "tag": "report_tags"}
+    columns = {"liveagent__daily_satisfaction": {
+                   "resolved": "resolved_tickets", "positive": "rewards",
+                   "negative": "punishments", "unrated": "not_ranked"},
+               "liveagent__daily_chats_calls": {
+                   "chats": "chats", "missed_chats": "missed_chats", "chat_pickups": "chat_pickup",
+                   "avg_chat_pickup_seconds": "chat_pickup_avg_time",
+                   "avg_chat_seconds": "chat_avg_time", "calls": "calls",
+                   "missed_calls": "missed_calls", "avg_call_pickup_seconds":
+                   "call_pickup_avg_time", "call_seconds": "call_seconds",
+                   "avg_call_seconds": "call_avg_time"}}
+    for mart, figures in columns.items():
+        rows = target.sql(f"SELECT * FROM {{marts}}.{mart} WHERE report_covered")
+        for dimension, table in reports.items():
+            report = target.sql(f"SELECT * FROM {{ds}}.{table}")
+            key = "id" if dimension != "account" else None
+            found = {(r["date_day"], r["member_id"]): tuple(r[c] for c in figures)
+                     for r in rows if r["dimension"] == dimension}
+            expected = {(r["report_date"], r[key] if key else None):
+                        tuple(r[c] for c in figures.values()) for r in report}
+            assert found == expected, (mart, dimension)
+            assert any(any(v) for v in expected.values()), (mart, dimension)
+    # and the ratings are the customers' rating messages (type P positive, W negative)
+    ratings = target.sql("SELECT datecreated, rtype FROM {ds}.messages "
+                         "WHERE rtype IN ('P', 'W') AND _liveagent_deleted_at IS NULL")
+    account = by(target.sql("SELECT * FROM {marts}.liveagent__daily_satisfaction "
+                            "WHERE dimension = 'account' AND report_covered"), "date_day")
+    for rtype, column in (("P", "positive"), ("W", "negative")):
+        days = [r["datecreated"].astimezone(ZoneInfo(ZONE)).date() for r in ratings
+                if r["rtype"] == rtype]
+        assert {day: days.count(day) for day in days if day in account} == \
+            {day: row[column] for day, row in account.items() if row[column]}
+
+
+def test_days_the_reports_do_not_cover_and_the_running_day_are_marked(built: Built) -> None:
+    target, _ = built
+    missing = date.fromisoformat(UNREPORTED_DAY)
+    for mart in ("liveagent__daily_satisfaction", "liveagent__daily_chats_calls",
+                 "liveagent__daily_agent_activity"):
+        # the account's rows (the performance report) and the agents' were removed that day
+        per_agent = mart.endswith("agent_activity")
+        rows = target.sql(f"SELECT * FROM {{marts}}.{mart}"
+                          + ("" if per_agent else " WHERE dimension = 'account'"))
+        uncovered = {r["date_day"] for r in rows if not r["report_covered"]}
+        assert missing in uncovered, mart
+        assert all(r["date_day"] not in uncovered for r in rows if r["report_covered"]), mart
+        assert {r["date_day"] for r in rows if r["is_partial_day"]} == \
+            {AS_OF.astimezone(ZoneInfo(ZONE)).date()}, mart
+    activity = target.sql("SELECT * FROM {marts}.liveagent__daily_agent_activity "
+                          "WHERE report_covered")
+    assert sum(r["work_minutes"] for r in activity) > 1000

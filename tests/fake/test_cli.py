@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -68,3 +69,41 @@ def test_unknown_real_world_name_is_a_usage_error(capsys: pytest.CaptureFixture[
     error = capsys.readouterr().err
     assert "unknown real-world behaviour(s) no_such_thing" in error
     assert "documented_examples" in error  # the valid names are listed
+
+
+def test_standalone_fake_takes_a_business_hours_file(tmp_path) -> None:
+    schedule = tmp_path / "hours.json"
+    schedule.write_text(json.dumps({"hours": {"mon": ["09:00-17:00"]}}), encoding="utf-8")
+    args = ["--conversations", "20", "--timezone", "Australia/Sydney"]
+    assert parse_args([*args, "--business-hours", str(schedule)]).business_hours == \
+        {"hours": {"mon": ["09:00-17:00"]}}
+    with standalone_fake(*args, "--business-hours", str(schedule)) as url:
+        params = {"apikey": "test-api-key", "date_from": "2000-01-01", "date_to": "2100-01-01"}
+        rows = requests.get(f"{url}/api/reports/departments", params=params,
+                            timeout=10).json()["response"]["departments"]
+        assert sum(int(row["created_tickets"]) for row in rows) == 20
+        # business time is a part of calendar time, and with Mondays only a small one
+        assert all(int(row["newAnswerAvgTimeSla"]) <= int(row["newAnswerAvgTime"])
+                   for row in rows)
+        assert sum(int(row["newAnswerAvgTimeSla"]) for row in rows) < \
+            sum(int(row["newAnswerAvgTime"]) for row in rows)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"hours": {"mon": ["9-17"]}}', "--business-hours: business_hours.hours.mon[0]: '9-17'"),
+    ('{"timezone": "Nowhere/Else"}', "unknown time zone 'Nowhere/Else'"),
+    ('["mon"]', "holds no JSON object"),
+    ("{not json", "cannot read"),
+])
+def test_a_bad_business_hours_file_is_a_usage_error(
+    tmp_path, capsys: pytest.CaptureFixture[str], content: str, message: str,
+) -> None:
+    schedule = tmp_path / "hours.json"
+    schedule.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--business-hours", str(schedule)])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--business-hours", str(tmp_path / "missing.json")])
+    assert "cannot read" in capsys.readouterr().err

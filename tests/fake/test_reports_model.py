@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,11 +24,14 @@ from liveagent_fake.reports import (
     TAG_COLUMNS,
     report,
 )
+from tests import support
 
 NOW = 1_760_000_000  # 2025-10-09 08:53:20 UTC, 10:53:20 in Europe/Bratislava (CEST)
 TZ = "Europe/Bratislava"
 ADDITIVE = ("answers", "chat_answers", "i_messages", "notes", "created_tickets",
             "resolved_tickets", "rewards", "punishments", "not_ranked")
+# additive too, but not counted by message_counts
+LATER_ADDITIVE = ("missed_chats", "missed_calls", "chat_pickup", "call_seconds")
 KEYS = {"agents": "agents", "channels": "channels", "departments": "departments",
         "performance": "performance", "tags": "tags",
         "tickets/agentsavailability": "agentsavailability", "tickets/load": "loads",
@@ -142,7 +146,7 @@ def test_multi_day_window_is_the_sum_of_its_days(account: Account) -> None:
         whole = {r["id"]: r for r in rows(account, name, date_from=days[0], date_to=days[-1])}
         parts = [rows(account, name, date_from=day, date_to=day) for day in days]
         for row_id, row in whole.items():
-            for column in ADDITIVE:
+            for column in (*ADDITIVE, *LATER_ADDITIVE):
                 if column in row:
                     summed = sum(int(r[column]) for part in parts for r in part
                                  if r["id"] == row_id)
@@ -189,8 +193,9 @@ def test_agent_worktime_and_rates(account: Account) -> None:
     for row in found:
         worktime = int(row["worktime"])
         assert worktime == online[row["id"]] // 60
-        expected = f"{int(row['answers']) * 60 / worktime:.2f}" if worktime else "0.00"
-        assert row["answers_ph"] == expected
+        for name in ("answers", "missed_chats", "missed_calls", "call_seconds"):
+            expected = f"{int(row[name]) * 60 / worktime:.2f}" if worktime else "0.00"
+            assert row[f"{name}_ph"] == expected
 
 
 # -- shape --------------------------------------------------------------------------------------
@@ -520,3 +525,95 @@ def test_agentsavailability(account: Account) -> None:
     by_dept = rows(account, "tickets/agentsavailability", departmentid=dept.id, **day)
     assert {r["department_name"] for r in by_dept} == {dept.name}
 
+
+
+# -- business hours, next answers, chats and calls ----------------------------------------------
+def local(day: str, clock: str) -> int:
+    return int(datetime.fromisoformat(f"{day} {clock}").replace(tzinfo=ZoneInfo(TZ)).timestamp())
+
+
+def figures(account: Account, name: str, row_id: str, day_from: str, day_to: str,
+            *columns: str) -> dict[str, str]:
+    (row,) = [r for r in rows(account, name, date_from=day_from, date_to=day_to)
+              if r["id"] == row_id]
+    return {column: row[column] for column in columns}
+
+
+def test_next_answers_wait_from_the_first_unanswered_customer_message() -> None:
+    # Monday 2025-10-13, after the generated history: the only conversation that day
+    account = support.make_account(business_hours={"hours": {"mon": ["09:00-10:00",
+                                                                     "11:00-17:00"]}})
+    first, second = (a.email for a in account.entities.agents[:2])
+    day = "2025-10-13"
+    ref = account.create_conversation("chat", "hi", channel="B", department=0, agent=1,
+                                      at=local(day, "08:00:00"))
+    steps = [(first, "09:30:00"), (None, "09:40:00"), (None, "09:50:00"), (second, "11:30:00"),
+             (first, "12:00:00"), (None, "12:00:00"),  # the same second: the customer's first
+             (first, "12:10:00")]  # nobody waited for this one
+    for author, clock in steps:
+        account.add_message(ref, "m", useridentifier=author, from_customer=author is None,
+                            at=local(day, clock))
+    account.add_message(ref, "note", useridentifier=first, kind="N", at=local(day, "12:20:00"))
+    account.set_status(ref, "R", useridentifier=second, at=local(day, "12:30:00"))
+    department = account.entities.departments[0].id
+    assert figures(account, "departments", department, day, day, *(
+        "newAnswerAvgTime", "newAnswerAvgTimeSla", "nextAnswerAvgTime", "nextAnswerAvgTimeSla",
+        "firstResolveAvgTime", "firstResolveAvgTimeSla", "chat_pickup", "chatPickupAvgTime",
+        "chatAvgTime", "missed_chats")) == {
+        "newAnswerAvgTime": "5400", "newAnswerAvgTimeSla": "1800",  # 09:00-09:30 is open
+        # 09:40 -> 11:30 (3000 s of business) and 12:00 -> 12:00
+        "nextAnswerAvgTime": str((6600 + 0) // 2), "nextAnswerAvgTimeSla": str(3000 // 2),
+        "firstResolveAvgTime": "16200", "firstResolveAvgTimeSla": "9000",
+        # the last message is the resolve group's, at 12:30
+        "chat_pickup": "1", "chatPickupAvgTime": "5400", "chatAvgTime": "16200",
+        "missed_chats": "0",
+    }
+    users = {a.email: a.userid for a in account.entities.agents}
+    assert figures(account, "agents", users[second], day, day, "nextAnswerAvgTime",
+                   "nextAnswerAvgTimeSla", "chat_pickup") == \
+        {"nextAnswerAvgTime": "6600", "nextAnswerAvgTimeSla": "3000", "chat_pickup": "0"}
+    assert figures(account, "agents", users[first], day, day, "newAnswerAvgTimeSla",
+                   "chat_pickup", "chatAvgTime") == \
+        {"newAnswerAvgTimeSla": "1800", "chat_pickup": "1", "chatAvgTime": "16200"}
+    # an answer counts in the window holding it, however long ago the wait began
+    hour = rows(account, "performance", group_by="hour", date_from=f"{day} 11:00:00",
+                date_to=f"{day} 11:59:59")
+    assert (hour[0]["nextAnswerAvgTime"], hour[0]["newAnswerAvgTime"]) == ("6600", "0")
+
+
+def test_missed_chats_and_calls_are_never_answered_ones() -> None:
+    account = support.make_account()
+    day, later = "2025-10-13", "2025-10-15"
+    assignee = account.entities.agents[2]
+    refs = {channel: account.create_conversation("?", "hello", channel=channel, department=1,
+                                                 agent=2, at=local(day, "10:00:00"))
+            for channel in "BWE"}
+    missed = ("missed_chats", "missed_calls", "created_tickets", "missed_chats_ph")
+    department = account.entities.departments[1].id
+    assert figures(account, "departments", department, day, day, *missed[:3]) == \
+        {"missed_chats": "1", "missed_calls": "1", "created_tickets": "3"}
+    assert figures(account, "agents", assignee.userid, day, day, *missed) == \
+        {"missed_chats": "1", "missed_calls": "1", "created_tickets": "3",
+         "missed_chats_ph": "0.00"}  # no work time after the generated history
+    # answered two days later: the call is no longer missed, and is picked up that day
+    account.add_message(refs["W"], "hi", useridentifier=assignee.email,
+                        at=local(later, "10:00:00"))
+    account.add_message(refs["W"], "bye", from_customer=True, at=local(later, "10:05:00"))
+    assert figures(account, "departments", department, day, day, *missed[:3]) == \
+        {"missed_chats": "1", "missed_calls": "0", "created_tickets": "3"}
+    assert figures(account, "departments", department, later, later, "calls",
+                   "call_pickup_avg_time", "call_avg_time", "call_seconds") == \
+        {"calls": "1", "call_pickup_avg_time": str(2 * ds.DAY),
+         "call_avg_time": str(2 * ds.DAY + 300), "call_seconds": str(2 * ds.DAY + 300)}
+
+
+def test_without_business_hours_the_sla_figures_are_calendar_time(account: Account) -> None:
+    window = whole_range(account)
+    for name in ("agents", "departments", "channels", "tags", "performance"):
+        for row in rows(account, name, **window):
+            for figure in ("newAnswerAvgTime", "firstResolveAvgTime", "nextAnswerAvgTime"):
+                assert row[f"{figure}Sla"] == row[figure], (name, figure)
+            assert row["firstAssignAvgTime"] == row["firstAssignAvgTimeSla"] == "0"
+    days = rows(account, "performance", **window)
+    assert sum(int(r["nextAnswerAvgTime"]) > 0 for r in days) >= 15
+    assert sum(int(r["chat_pickup"]) for r in days) > 20

@@ -220,3 +220,24 @@ def test_a_corrupt_local_state_is_restored_from_the_destination(
     assert re.search(r"\n  conversations +1\n", captured.out), captured.out
     assert target.query("SELECT count(*) AS n FROM {ds}.conversations") == [{"n": 121}]
     assert target.query("SELECT outcome FROM {ds}.run_history") == [{"outcome": "loaded"}] * 2
+
+
+@pytest.mark.parametrize(("schedule", "message"), [
+    ('{"hours": {"mon": ["17:00-08:00"]}}',
+     "sources.liveagent.business_hours.hours.mon: '17:00-08:00' must open before it closes"),
+    ('{"hours": {"monday": ["08:00-17:00"]}}',
+     "sources.liveagent.business_hours.hours: unknown day 'monday'"),
+    ('{"departments": {"d1": {"timezone": "Mars/Olympus"}}}',
+     "sources.liveagent.business_hours.departments.d1.timezone: unknown time zone"),
+    ('{"holidays": ["2025-13-01"]}',
+     "sources.liveagent.business_hours.holidays: '2025-13-01' is not a date"),
+])
+def test_a_malformed_business_hours_schedule_is_refused_before_anything_runs(
+    run_cli, fake: FakeLiveAgent, monkeypatch: pytest.MonkeyPatch, configured: Path,
+    capsys: pytest.CaptureFixture, schedule: str, message: str,
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__BUSINESS_HOURS", schedule)
+    assert run_cli() == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert fake.log.select() == [] and not (configured / "warehouse.duckdb").exists()
