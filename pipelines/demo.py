@@ -99,8 +99,9 @@ def fake_account(conversations: int) -> FakeLiveAgent:
     from liveagent_fake.models import Account
     from liveagent_fake.server import FakeLiveAgent
 
+    # the fake's reports compute their *Sla figures with the schedule the analyst layer gets
     account = Account(DatasetConfig(conversations=conversations, days=DEMO_DAYS),
-                      timezone=DEMO_TIMEZONE)
+                      timezone=DEMO_TIMEZONE, business_hours=DEMO_BUSINESS_HOURS)
     return FakeLiveAgent(account)
 
 

@@ -33,6 +33,11 @@ def test_demo_loads_and_answers_the_example_queries(
     assert any(f"\n{name} " in out for name in departments)
     assert_tables_say_what_they_hold(out, warehouse)
     assert_channels_and_statuses_are_labels(out, warehouse)
+    # the fake's reports measure first answers in the demo's business hours (nights left out)
+    calendar, business = warehouse.scalar(
+        "SELECT [sum(new_answer_avg_time), sum(new_answer_avg_time_sla)] "
+        "FROM {ds}.report_performance")
+    assert 0 < business < calendar
     # a second demo starts over instead of mixing two generated accounts
     assert main(["demo", "--conversations", "100", "--pipelines-dir",
                  str(tmp_path / "pipelines")]) == 0
