@@ -62,6 +62,7 @@ from sources.liveagent.backfill import Backfill
 from sources.liveagent.business_hours import checked_business_hours
 from sources.liveagent.client import RequestMetrics
 from sources.liveagent.coverage import Coverage
+from sources.liveagent.dictionary import TABLES as TABLE_DESCRIPTIONS
 from sources.liveagent.exceptions import TablesFailedError
 from sources.liveagent.isolation import failing_tables
 from sources.liveagent.rejections import KEYLESS, REREADS, reread_kind
@@ -485,7 +486,9 @@ def _unchanged_headline(row_counts: dict[str, int]) -> str | None:
         (f" ({appended} appended)" if appended else "") + "; checked"
 
 
-def summary(options: RunOptions, result: RunResult) -> str:
+def summary(options: RunOptions, result: RunResult, describe_tables: bool = False) -> str:
+    """What a run did, for its terminal; `describe_tables` adds to each table's row count what
+    the table holds (the data dictionary's words), for a reader who meets the tables first."""
     unchanged = _unchanged_headline(result.row_counts)
     lines = [*result.notices,
              f"liveagent-pipeline: {unchanged or f'loaded {sum(result.row_counts.values())} rows'}"
@@ -493,7 +496,9 @@ def summary(options: RunOptions, result: RunResult) -> str:
              f"({result.rate_limit_wait:.1f}s of it held back by the rate limit)"]
     width = max((len(t) for t in result.row_counts), default=10)
     if unchanged is None:
-        lines += [f"  {table:<{width}}  {rows:>9}" for table, rows in result.row_counts.items()]
+        for table, rows in result.row_counts.items():
+            holds = TABLE_DESCRIPTIONS.get(table, "") if describe_tables else ""
+            lines.append(f"  {table:<{width}}  {rows:>9}  {holds}".rstrip())
     if result.failed:
         lines.append(failed_tables_line(result.failed, options.account))
     if result.bad_answers:

@@ -14,12 +14,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from pipelines.dashboard.queries import Figures, MartsMissing, load
+from pipelines.dashboard.charts import daily_lines, labelled_bars, so_far_note
+from pipelines.dashboard.queries import (
+    BusinessFirstResponse,
+    Figures,
+    MartsMissing,
+    Satisfaction,
+    load,
+)
 
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90}
 DEFAULT_PERIOD = "30 days"
 CACHE_SECONDS = 60  # a run that loads meanwhile shows within a minute; reloads are free
+# a tile whose mart or column the warehouse's analyst layer does not have yet
+NOT_BUILT = "not yet built"
+REBUILD = ("the analyst layer in this file was built by an earlier release: "
+           "`liveagent-pipeline run --transform` rebuilds it")
 
 
 def arguments() -> argparse.Namespace:
@@ -43,6 +55,10 @@ def hours(seconds: float | None) -> str:
     return "–" if seconds is None or pd.isna(seconds) else f"{seconds / 3600:,.1f}"
 
 
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{share:.1%}"
+
+
 def count(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{int(value):,}"
 
@@ -64,26 +80,61 @@ def overview(data: Figures) -> None:
     fourth.metric("Open conversations", count(o.open_conversations), delta=delta,
                   delta_color="inverse", border=True,
                   help=f"at the end of {data.period.last} (liveagent__daily_backlog)")
+    service, ratings, _ = st.columns(3)  # wider than the row above: longer labels
+    business_first_response(service, data.business_first_response)
+    satisfaction(ratings, data.satisfaction)
+
+
+def business_first_response(column: DeltaGenerator, figure: BusinessFirstResponse | None
+                            ) -> None:
+    label = "Median first response, business hours"
+    if figure is None:
+        column.metric(label, NOT_BUILT, border=True, help=REBUILD)
+        return
+    column.metric(label, f"{minutes(figure.median_seconds)} min", border=True,
+                  help=f"creation to the first agent answer counting only the business hours "
+                  f"(sources.liveagent.business_hours; none set: all hours), of the "
+                  f"{figure.first_responses:,} conversations first answered in the period "
+                  "(liveagent__conversation_metrics, as liveagent__daily_kpis' "
+                  "median_first_response_business_seconds per day)")
+
+
+def satisfaction(column: DeltaGenerator, figure: Satisfaction | None) -> None:
+    label = "Satisfaction"
+    if figure is None:
+        column.metric(label, NOT_BUILT, border=True, help=REBUILD)
+        return
+    rated = f"{percent(figure.rated_share)} of resolves rated"
+    column.metric(label, f"{percent(figure.positive_share)} positive", delta=rated,
+                  delta_color="off", delta_arrow="off", border=True,
+                  help=f"positive ratings of the {figure.positive + figure.negative:,} ratings, "
+                  f"and the share of the {figure.resolved:,} resolves that got one, from "
+                  f"LiveAgent's reports (liveagent__daily_satisfaction, the account's rows; "
+                  f"{figure.days_covered} days of the period covered)")
 
 
 def trends(data: Figures) -> None:
-    daily = data.daily.rename(columns={"date_day": "Day", "new_conversations": "New",
-                                       "resolved": "Resolved", "open_conversations": "Open"})
+    last = data.period.last
     left, right = st.columns(2)
-    with left:
+    with left, st.container(key="daily_volume"):
         st.subheader("New and resolved per day")
-        st.line_chart(daily, x="Day", y=["New", "Resolved"], height=220)
-    with right:
+        st.altair_chart(daily_lines(data.daily, {"new_conversations": "New",
+                                                 "resolved": "Resolved"},
+                                    "Conversations per day", last), height=260)
+    with right, st.container(key="daily_backlog"):
         st.subheader("Backlog: open at each day's end")
-        st.line_chart(daily, x="Day", y="Open", height=220)
+        st.altair_chart(daily_lines(data.daily, {"open_conversations": "Open"},
+                                    "Open conversations", last), height=260)
+    st.caption(f"{so_far_note(last)}: the last day is partial, its figures are the day so far "
+               "(the marts were built during it); dashed, with hollow points.")
 
 
-def volume(title: str, key: str, label: str, frame: pd.DataFrame) -> None:
+def volume(title: str, key: str, label: str, data: Figures, frame: pd.DataFrame) -> None:
     with st.container(key=key):
         st.subheader(title)
-        st.bar_chart(frame.head(8), x="name", y="new_conversations", horizontal=True,
-                     height=200, x_label="New conversations", y_label="",
-                     sort="-new_conversations")
+        st.altair_chart(labelled_bars(
+            frame, "new_conversations", f"New conversations (count), {data.period.first} to "
+            f"{data.period.last}", label))
         st.table(pd.DataFrame({
             label: frame["name"],
             "New conversations": frame["new_conversations"].map(count),
@@ -126,9 +177,9 @@ def main() -> None:
     trends(data)
     left, right = st.columns(2)
     with left:
-        volume("Volume by channel", "channels", "Channel", data.channels)
+        volume("Volume by channel", "channels", "Channel", data, data.channels)
     with right:
-        volume("Volume by department", "departments", "Department", data.departments)
+        volume("Volume by department", "departments", "Department", data, data.departments)
     agents(data.agents)
 
 

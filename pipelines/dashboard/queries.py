@@ -21,6 +21,10 @@ METRICS = "liveagent__conversation_metrics"
 BACKLOG = "liveagent__daily_backlog"
 NEEDED = (METRICS, BACKLOG, "liveagent__daily_kpis", "liveagent__daily_channel_kpis",
           "liveagent__daily_department_kpis", "liveagent__daily_agent_kpis")
+# figures of a later analyst layer than some warehouses have: their tiles say "not yet built"
+# until `run --transform` rebuilds the marts
+SATISFACTION = "liveagent__daily_satisfaction"
+BUSINESS_SECONDS = "first_response_business_seconds"  # a column of METRICS
 
 
 class MartsMissing(Exception):
@@ -48,22 +52,64 @@ class Overview:
 
 
 @dataclass
+class BusinessFirstResponse:
+    """First responses counted in business hours (the schedule the analyst layer was built
+    with; without one, business time is calendar time)."""
+
+    median_seconds: float | None
+    first_responses: int
+
+
+@dataclass
+class Satisfaction:
+    """The account's ratings in the period, from LiveAgent's reports."""
+
+    positive: int
+    negative: int
+    resolved: int
+    rated: int  # resolves that got a rating
+    days_covered: int  # days of the period the reports were loaded for
+
+    @property
+    def positive_share(self) -> float | None:
+        rated = self.positive + self.negative
+        return self.positive / rated if rated else None
+
+    @property
+    def rated_share(self) -> float | None:
+        return self.rated / self.resolved if self.resolved else None
+
+
+@dataclass
 class Figures:
     """Everything one page of the dashboard shows."""
 
     period: Period
     overview: Overview
+    # None: the warehouse's analyst layer was built before these figures existed
+    business_first_response: BusinessFirstResponse | None
+    satisfaction: Satisfaction | None
     daily: pd.DataFrame  # date_day, new_conversations, resolved, open_conversations
     channels: pd.DataFrame  # name, new_conversations, answers, resolved, median_first_response
     departments: pd.DataFrame  # as channels
     agents: pd.DataFrame  # name, answers, resolved, first_responses, median_first_response
 
 
-def missing_marts(db: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
-    found = {row[0] for row in db.execute(
+def marts_found(db: duckdb.DuckDBPyConnection, dataset: str) -> set[str]:
+    return {row[0] for row in db.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?",
         [f"{dataset}_analytics"]).fetchall()}
+
+
+def missing_marts(db: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
+    found = marts_found(db, dataset)
     return [name for name in NEEDED if name not in found]
+
+
+def mart_columns(db: duckdb.DuckDBPyConnection, dataset: str, mart: str) -> set[str]:
+    return {row[0] for row in db.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+        [f"{dataset}_analytics", mart]).fetchall()}
 
 
 def last_day(db: duckdb.DuckDBPyConnection, dataset: str) -> date | None:
@@ -83,7 +129,12 @@ def load(path: Path, dataset: str, days: int) -> Figures:
         if end is None:
             raise MartsMissing(f"the analyst layer in {path} is empty: load conversations first")
         period = Period.ending(end, days)
-        return Figures(period, _overview(db, dataset, period), _daily(db, dataset, period),
+        business = _business_first_response(db, dataset, period) \
+            if BUSINESS_SECONDS in mart_columns(db, dataset, METRICS) else None
+        satisfaction = _satisfaction(db, dataset, period) \
+            if SATISFACTION in marts_found(db, dataset) else None
+        return Figures(period, _overview(db, dataset, period), business, satisfaction,
+                       _daily(db, dataset, period),
                        _by(db, dataset, period, "channel", "channel_label"),
                        _by(db, dataset, period, "department", "department_name"),
                        _agents(db, dataset, period))
@@ -115,6 +166,30 @@ def _overview(db: duckdb.DuckDBPyConnection, dataset: str, period: Period) -> Ov
     return Overview(_int(row.new_conversations), _int(row.resolved),
                     _float(row.first_response), _float(row.resolution), _int(row.open_now),
                     None if pd.isna(row.open_before) else int(row.open_before))
+
+
+def _business_first_response(db: duckdb.DuckDBPyConnection, dataset: str, period: Period
+                             ) -> BusinessFirstResponse:
+    """The median of the conversations first answered in the period: the population of
+    liveagent__daily_kpis' median_first_response_business_seconds, over the whole period
+    (medians of days do not add up to the period's)."""
+    row = _frame(db, f"""
+        SELECT median({BUSINESS_SECONDS}) AS median, count({BUSINESS_SECONDS}) AS measured
+        FROM {{m}}.{METRICS} WHERE first_response_date BETWEEN $first AND $last""",
+                 dataset, period).iloc[0]
+    return BusinessFirstResponse(_float(row["median"]), _int(row.measured))
+
+
+def _satisfaction(db: duckdb.DuckDBPyConnection, dataset: str, period: Period) -> Satisfaction:
+    row = _frame(db, f"""
+        SELECT sum(positive) AS positive, sum(negative) AS negative, sum(resolved) AS resolved,
+               sum(resolved - unrated) AS rated,
+               count(*) FILTER (WHERE report_covered) AS days_covered
+        FROM {{m}}.{SATISFACTION}
+        WHERE dimension = 'account' AND date_day BETWEEN $first AND $last""",
+                 dataset, period).iloc[0]
+    return Satisfaction(_int(row.positive), _int(row.negative), _int(row.resolved),
+                        _int(row.rated), _int(row.days_covered))
 
 
 def _daily(db: duckdb.DuckDBPyConnection, dataset: str, period: Period) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """`liveagent-pipeline demo --dashboard` serves the starter dashboard; headless Chromium loads
-it, and every number it shows equals the marts queried directly; a request under any name but
-a loopback one is refused.
+it, and every number it shows, in its tiles, tables and charts (read from their SVG), equals the
+marts queried directly; a request under any name but a loopback one is refused.
 
 The page's tests need Debian's `chromium` (CI installs it); skipped without it, unless
 LIVEAGENT_REQUIRE_BROWSER=1. With LIVEAGENT_DASHBOARD_SCREENSHOT=FILE it also saves the page
@@ -12,17 +12,20 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import duckdb
 import pytest
 
 from tests.analytics.oracle import Target
@@ -60,39 +63,69 @@ class Served:
     target: Target
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
-    work = tmp_path_factory.mktemp("dashboard")
-    process = subprocess.Popen(
-        [*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every", "0",
-         "--pipelines-dir", str(work / "pipelines")],
-        cwd=work, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+@contextmanager
+def serving(command: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The process of a command that serves the dashboard, and the URL it printed; killed at
+    the end if it still runs."""
+    process = subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
-        for line in process.stdout:  # the summary, the queries, then the dashboard's URL
+        for line in process.stdout:  # (the demo's summary and queries), then the URL
             found = re.match(r"liveagent-pipeline: dashboard at (http://127\.0\.0\.1:\d+) ",
                              line)
             if found:
                 break
         else:
-            pytest.fail(f"demo --dashboard exited with {process.wait()} before serving")
-        yield Served(process, found.group(1),
-                     Target("duckdb", "liveagent", str(work / "demo.duckdb")))
+            pytest.fail(f"{command[3]} exited with {process.wait()} before serving")
+        yield process, found.group(1)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
+    work = tmp_path_factory.mktemp("dashboard")
+    with serving([*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every",
+                  "0", "--pipelines-dir", str(work / "pipelines")], work) as (process, url):
+        yield Served(process, url, Target("duckdb", "liveagent", str(work / "demo.duckdb")))
+
+
 @dataclass
 class Page:
     metrics: dict[str, str]  # label: value as shown
+    deltas: dict[str, str]  # label: the line under the value, where a tile has one
     tables: dict[str, list[list[str]]]  # container key: rows of cells, header first
+    # container key: the chart's SVG as {"axes": {title: [tick labels]}, "marks": [{"kind":
+    # "text mark container", "items": [{"label": aria-label, "text", "fill", "opacity",
+    # "dash"}]}]}; Vega's aria-labels name each drawn item's fields
+    charts: dict[str, dict[str, Any]]
+    captions: list[str]
+
+
+CHARTS = ("daily_volume", "daily_backlog", "channels", "departments")
+CHART_SVG = """svg => ({
+    axes: Object.fromEntries([...svg.querySelectorAll('g.role-axis')].map(axis => [
+        axis.querySelector('.role-axis-title text')?.textContent ?? '',
+        [...axis.querySelectorAll('.role-axis-label text')].map(t => t.textContent)])),
+    marks: [...svg.querySelectorAll('g.role-mark')].map(group => ({
+        kind: group.getAttribute('aria-roledescription'),
+        items: [...group.children].map(item => ({
+            label: item.getAttribute('aria-label') ?? '', text: item.textContent,
+            fill: item.getAttribute('fill'), opacity: item.getAttribute('opacity'),
+            dash: item.getAttribute('stroke-dasharray')}))}))})"""
 
 
 @pytest.fixture(scope="module")
 def page(served: Served) -> Page:
+    return read_page(served.url, os.environ.get(SCREENSHOT_ENV))
+
+
+def read_page(url: str, screenshot: str | None = None) -> Page:
+    """The dashboard at `url` as headless Chromium shows it."""
     from playwright.sync_api import sync_playwright
 
     browser_path = chromium()
@@ -100,30 +133,52 @@ def page(served: Served) -> Page:
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             profile, executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1900})
+            viewport={"width": 1280, "height": 2200})
         try:
             tab = browser.new_page()
-            tab.goto(served.url)
+            tab.goto(url)
             tab.wait_for_selector(".st-key-agents table", timeout=30_000)
-            metrics = dict(tab.locator('[data-testid="stMetric"]').evaluate_all(
+            for key in CHARTS:  # drawn after the page's text
+                tab.wait_for_selector(f".st-key-{key} svg.marks", timeout=30_000)
+            tiles = tab.locator('[data-testid="stMetric"]').evaluate_all(
                 """nodes => nodes.map(n => [
                     n.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
-                    n.querySelector('[data-testid="stMetricValue"]').innerText.trim()])"""))
+                    n.querySelector('[data-testid="stMetricValue"]').innerText.trim(),
+                    n.querySelector('[data-testid="stMetricDelta"]')?.innerText.trim()])""")
             tables = {key: tab.locator(f".st-key-{key} table").evaluate(
                 """table => [...table.rows].map(
                     row => [...row.cells].map(cell => cell.innerText.trim()))""")
                 for key in ("channels", "departments", "agents")}
-            if os.environ.get(SCREENSHOT_ENV):
+            charts = {key: tab.locator(f".st-key-{key} svg.marks").evaluate(CHART_SVG)
+                      for key in CHARTS}
+            captions = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+            if screenshot:
                 tab.wait_for_timeout(1500)  # the charts' drawing
-                tab.screenshot(path=os.environ[SCREENSHOT_ENV])
+                tab.screenshot(path=screenshot)
         finally:
             browser.close()
-    return Page(metrics, tables)
+    return Page({label: value for label, value, _ in tiles},
+                {label: delta for label, _, delta in tiles if delta}, tables, charts, captions)
 
 
 def number(shown: str) -> float:
-    """'1,268' -> 1268.0, '118.4 min' -> 118.4."""
-    return float(shown.split()[0].replace(",", ""))
+    """'1,268' -> 1268.0, '118.4 min' -> 118.4, '79.9% positive' -> 79.9."""
+    return float(shown.split()[0].replace(",", "").removesuffix("%"))
+
+
+def fields(aria_label: str) -> dict[str, str]:
+    """'Day: Fri 06 Nov; Value: 67' -> {'Day': 'Fri 06 Nov', 'Value': '67'}."""
+    return dict(part.split(": ", 1) for part in aria_label.split("; "))
+
+
+def items(chart: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The drawn items of the chart's marks of `kind` ('text', 'symbol', 'line', ...)."""
+    return [item for mark in chart["marks"] if mark["kind"] == f"{kind} mark container"
+            for item in mark["items"]]
+
+
+def shown_day(day: date) -> str:
+    return f"{day:%a %d %b}"
 
 
 def rounded(seconds: Any, unit: int) -> float:
@@ -163,10 +218,59 @@ def test_the_overview_equals_the_marts(served: Served, page: Page) -> None:
     assert number(shown["Open conversations"]) == row["open"] > 0
 
 
-@pytest.mark.parametrize(("key", "name", "dimension"), [
-    ("channels", "channel_label", "channel"), ("departments", "department_name", "department")])
-def test_volume_tables_equal_the_marts(served: Served, page: Page, key: str, name: str,
-                                       dimension: str) -> None:
+def test_business_hours_and_satisfaction_tiles_equal_the_marts(served: Served,
+                                                              page: Page) -> None:
+    [first_response] = marts(served.target, """
+        SELECT median(first_response_business_seconds) AS business,
+               median(first_response_seconds) AS calendar
+        FROM {marts}.liveagent__conversation_metrics
+        WHERE first_response_date BETWEEN $first AND $last""")
+    [ratings] = marts(served.target, """
+        SELECT sum(positive) AS positive, sum(negative) AS negative, sum(resolved) AS resolved,
+               sum(resolved - unrated) AS rated
+        FROM {marts}.liveagent__daily_satisfaction
+        WHERE dimension = 'account' AND date_day BETWEEN $first AND $last""")
+    business = page.metrics["Median first response, business hours"]
+    assert business.endswith(" min")
+    assert number(business) == rounded(first_response["business"], 60)
+    # the demo's business hours (07:00-22:00) leave the nights out
+    assert 0 < first_response["business"] < first_response["calendar"]
+
+    positive, rated = ratings["positive"], ratings["positive"] + ratings["negative"]
+    assert rated > 20 and ratings["resolved"] > ratings["rated"] > 0
+    assert page.metrics["Satisfaction"].endswith("% positive")
+    assert number(page.metrics["Satisfaction"]) == round(100 * positive / rated, 1)
+    assert page.deltas["Satisfaction"].endswith("% of resolves rated")
+    assert number(page.deltas["Satisfaction"]) == \
+        round(100 * ratings["rated"] / ratings["resolved"], 1)
+
+
+def test_a_warehouse_built_before_the_new_marts_opens_with_not_yet_built(
+        served: Served, page: Page, tmp_path: Path) -> None:
+    """A file whose analyst layer an earlier release built (no satisfaction mart, no
+    business-hours column) still opens; those two tiles say so, the rest is as before."""
+    earlier = tmp_path / "earlier.duckdb"
+    shutil.copy(served.target.locate, earlier)
+    with duckdb.connect(str(earlier)) as db:
+        db.execute("DROP TABLE liveagent_analytics.liveagent__daily_satisfaction")
+        db.execute("ALTER TABLE liveagent_analytics.liveagent__conversation_metrics "
+                   "DROP COLUMN first_response_business_seconds")
+    with serving([*CLI, "dashboard", "--duckdb-path", str(earlier)], tmp_path) as (_, url):
+        shown = read_page(url)
+    assert shown.metrics["Median first response, business hours"] == "not yet built"
+    assert shown.metrics["Satisfaction"] == "not yet built"
+    assert "Satisfaction" not in shown.deltas
+    assert {label: value for label, value in shown.metrics.items() if value != "not yet built"} \
+        == {label: value for label, value in page.metrics.items()
+            if label not in ("Median first response, business hours", "Satisfaction")}
+    assert shown.tables == page.tables
+
+
+@pytest.mark.parametrize(("key", "name", "dimension", "label"), [
+    ("channels", "channel_label", "channel", "Channel"),
+    ("departments", "department_name", "department", "Department")])
+def test_volume_tables_and_bars_equal_the_marts(served: Served, page: Page, key: str, name: str,
+                                                dimension: str, label: str) -> None:
     volume = marts(served.target, f"""
         SELECT {name} AS name, sum(new_conversations) AS new, sum(answers) AS answers,
                sum(resolved) AS resolved
@@ -183,6 +287,51 @@ def test_volume_tables_equal_the_marts(served: Served, page: Page, key: str, nam
     assert shown == {r["name"]: [r["new"], r["answers"], r["resolved"],
                                  rounded(medians[r["name"]], 60)] for r in volume}
     assert [r[0] for r in rows] == sorted(shown, key=lambda n: (-shown[n][0], n))
+
+    # the bar chart: the eight largest, each bar named on its axis and its value written at it
+    largest = sorted(volume, key=lambda r: (-r["new"], r["name"]))[:8]
+    chart, days = page.charts[key], period(served.target)
+    measure = f"New conversations (count), {days['first']} to {days['last']}"
+    assert chart["axes"][label] == [r["name"] for r in largest]
+    assert measure in chart["axes"]
+    assert [(fields(bar["label"])[label], number(fields(bar["label"])[measure]))
+            for bar in items(chart, "rect")] == [(r["name"], r["new"]) for r in largest]
+    assert [(fields(text["label"])[label], text["text"]) for text in items(chart, "text")] == \
+        [(r["name"], f"{r['new']:,}") for r in largest]
+
+
+@pytest.mark.parametrize(("key", "measure", "figures"), [
+    ("daily_volume", "Conversations per day", {"New": "new", "Resolved": "resolved"}),
+    ("daily_backlog", "Open conversations", {"Open": "open"})])
+def test_daily_charts_equal_the_marts_and_mark_the_partial_day(
+        served: Served, page: Page, key: str, measure: str, figures: dict[str, str]) -> None:
+    days = marts(served.target, """
+        SELECT b.date_day AS day, coalesce(k.new_conversations, 0) AS new,
+               coalesce(k.resolved, 0) AS resolved, b.open_conversations AS open
+        FROM {marts}.liveagent__daily_backlog b
+        LEFT JOIN {marts}.liveagent__daily_kpis k USING (date_day)
+        WHERE b.date_day BETWEEN $first AND $last""")
+    last = period(served.target)["last"]
+    assert len(days) == DAYS and max(r["day"] for r in days) == last
+    chart = page.charts[key]
+    assert {"Day (account-local)", measure} <= set(chart["axes"])
+    points = [(fields(point["label"]), point) for point in items(chart, "symbol")]
+    assert {(shown["Day"], shown["Figure"]): number(shown["Value"]) for shown, _ in points} == \
+        {(shown_day(r["day"]), figure): r[column] for r in days
+         for figure, column in figures.items()}
+    assert len(points) == DAYS * len(figures)  # one point per day and figure
+
+    # the last day (dbt ran during it) is drawn apart: hollow, faded points reached by a
+    # dashed segment, under a rule that says "so far"; every complete day is a solid point
+    for shown, point in points:
+        partial = shown["Day"] == shown_day(last)
+        assert (point["fill"] == "transparent" and float(point["opacity"]) < 1) == partial
+    dashed = [fields(line["label"]) for line in items(chart, "line") if line["dash"]]
+    assert {(shown["Day"], shown["Figure"]) for shown in dashed} == \
+        {(shown_day(last - timedelta(days=1)), figure) for figure in figures}
+    assert [text["text"] for text in items(chart, "text")] == [f"{shown_day(last)} so far"]
+    assert any(caption.startswith(f"{shown_day(last)} so far: the last day is partial")
+               for caption in page.captions)
 
 
 def test_the_agent_table_equals_the_marts(served: Served, page: Page) -> None:
@@ -257,8 +406,6 @@ def test_a_warehouse_without_marts_is_refused(tmp_path: Path) -> None:
                              env=cli_env(), capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
     assert missing.stderr.startswith("liveagent-pipeline: no DuckDB file at ")
-    import duckdb
-
     duckdb.connect(str(tmp_path / "raw.duckdb")).close()
     raw = subprocess.run([*CLI, "dashboard", "--duckdb-path", str(tmp_path / "raw.duckdb")],
                          env=cli_env(), capture_output=True, text=True, timeout=60)
