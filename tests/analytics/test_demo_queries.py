@@ -42,7 +42,7 @@ def test_readme_queries_answer_like_the_raw_tables(
     assert main(["demo", "--conversations", "300", "--transform", "--progress-every", "0",
                  "--pipelines-dir", str(tmp_path / "pipelines")]) == 0
     out = capsys.readouterr().out
-    assert "analyst layer: 18 models built" in out and "-- Backlog by day" in out
+    assert "analyst layer: 23 models built" in out and "-- Backlog by day" in out
     target = Target("duckdb", "liveagent", str(tmp_path / "demo.duckdb"))
     by_channel, by_day = (target.sql(query) for query in readme_queries())
 
