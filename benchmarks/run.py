@@ -25,6 +25,7 @@ from typing import Any
 
 from .common import ROOT, Context, Figure, ScenarioResult, say
 from .scenarios import (
+    agreement,
     concurrency,
     efficiency,
     freshness,
@@ -47,6 +48,7 @@ SCENARIOS: dict[str, Scenario] = {
     "freshness": freshness.run,
     "readers": readers.run,
     "time_box": time_box.run,
+    "agreement": agreement.run,
     "storage": storage.run,
     "throughput": throughput.run,  # the long one last
 }
