@@ -62,3 +62,38 @@
         ~ reported ~ ") as firsts)",
         local_date(as_of())) }}) as spine
 {%- endmacro %}
+
+{# A mart of report figures per day, dimension and member (report_rows with `sums` and
+   `averages`), `figures` [(column alias, expression over r)], joined to the day spine: a day
+   the reports do not cover keeps one 'account' row with report_covered false and NULL figures. #}
+{% macro daily_report_mart(sums, averages, figures) -%}
+with reported as (
+    {{ report_rows(sums, averages) }}
+),
+
+days as (
+    {{ report_day_spine('reported') }}
+),
+
+covered as (
+    select distinct date_day from reported where dimension = 'account'
+)
+
+select
+    d.date_day, d.is_partial_day, r.dimension, r.member_id, r.member_name,
+    {%- for alias, expression in figures %}
+    {{ expression }} as {{ alias }},
+    {%- endfor %}
+    true as report_covered
+from reported as r
+join days as d on d.date_day = r.date_day
+
+union all
+
+select
+    d.date_day, d.is_partial_day, 'account', null, null,
+    {%- for alias, expression in figures %} null,{% endfor %}
+    false
+from days as d
+where not exists (select 1 from covered as c where c.date_day = d.date_day)
+{%- endmacro %}
