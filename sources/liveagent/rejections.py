@@ -195,8 +195,8 @@ def for_table(rows: list[Row]) -> DataItemWithMeta:
 
 def rejected_rows_hints() -> dict[str, Any]:
     """The hints of `rejected_rows`: merged on `rejection_id`; `deleted` removes a row."""
-    columns: dict[str, Any] = {**column_hints(REJECTED_ROWS),
-                               "deleted": {"data_type": "bool", "hard_delete": True}}
+    columns: dict[str, Any] = column_hints(REJECTED_ROWS)
+    columns["deleted"] = {**columns["deleted"], "data_type": "bool", "hard_delete": True}
     return {"table_name": REJECTED_ROWS.name, "columns": columns,
             "primary_key": list(REJECTED_ROWS.primary_key), "write_disposition": "merge"}
 
