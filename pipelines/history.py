@@ -153,7 +153,7 @@ def record(pipeline: dlt.Pipeline, run: dict[str, Any], tables: list[dict[str, A
 def _described(hints: dict[str, TColumnSchema], descriptions: dict[str, str]
                ) -> dict[str, TColumnSchema]:
     """`hints` with every column's description, dlt's own columns' too (a column without a
-    hint gets its type from the first value)."""
+    type hint, one every row has, gets its type from the first value)."""
     columns: dict[str, TColumnSchema] = {
         name: {**hints.get(name, {}), "description": text}  # type: ignore[typeddict-item]
         for name, text in descriptions.items()}
@@ -172,7 +172,14 @@ def _history(run: dict[str, Any], tables: list[dict[str, Any]]) -> list[Any]:
                       "history_report_days_left": {"data_type": "bigint", "nullable": True},
                       "backfill_complete": {"data_type": "bool", "nullable": True},
                       # what the listings found gone or back, by what was done and table
-                      "deletes": {"data_type": "json", "nullable": True}}, RUN_COLUMNS))
+                      "deletes": {"data_type": "json", "nullable": True},
+                      # NULL in a failed run's row (typed here: a column dlt knows only by its
+                      # description and gets no value for is one it warns about)
+                      **{name: {"data_type": "bigint", "nullable": True} for name in (
+                          "rows_written", "loads", "rejected_rows", "rows_marked_deleted",
+                          "rows_removed", "rows_unmarked")},
+                      "rate_limit_wait_seconds": {"data_type": "double", "nullable": True}},
+                      RUN_COLUMNS))
     def runs() -> Iterator[dict[str, Any]]:
         yield run
 
