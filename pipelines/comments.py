@@ -10,22 +10,27 @@ the tables change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dlt
 
-# (table, column or "" for the table) -> comment, read from the catalog
+# (relation, column or "" for the relation) -> (comment, TABLE or VIEW), read from the catalog
 _COMMENTS = {
-    "duckdb": "SELECT table_name, '', comment FROM duckdb_tables() WHERE schema_name = %s "
-              "UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns() "
+    "duckdb": "SELECT table_name, '', comment, 'TABLE' FROM duckdb_tables() "
+              "WHERE schema_name = %s "
+              "UNION ALL SELECT view_name, '', comment, 'VIEW' FROM duckdb_views() "
+              "WHERE schema_name = %s "
+              "UNION ALL SELECT table_name, column_name, comment, '' FROM duckdb_columns() "
               "WHERE schema_name = %s",
-    "postgres": "SELECT c.relname, '', obj_description(c.oid, 'pg_class') FROM pg_class c "
+    "postgres": "SELECT c.relname, '', obj_description(c.oid, 'pg_class'), "
+                "CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relkind = 'r' "
-                "UNION ALL SELECT c.relname, a.attname, col_description(c.oid, a.attnum) "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'v') "
+                "UNION ALL SELECT c.relname, a.attname, col_description(c.oid, a.attnum), '' "
                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
-                "AND NOT a.attisdropped WHERE n.nspname = %s AND c.relkind = 'r'",
+                "AND NOT a.attisdropped WHERE n.nspname = %s AND c.relkind IN ('r', 'v')",
 }
 
 
@@ -33,15 +38,17 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _catalog(client: Any, destination: str) -> dict[tuple[str, str], str | None]:
-    """Every table and column of the dataset with its comment (None: none)."""
+def _catalog(client: Any, destination: str) -> dict[tuple[str, str], tuple[str | None, str]]:
+    """Every table, view and column of the dataset with its comment (None: none) and, for a
+    relation, its kind (Postgres comments a view only as a VIEW)."""
     sql = _COMMENTS[destination]
     rows = client.execute_sql(sql, *[client.dataset_name] * sql.count("%s")) or []
-    return {(table, column): comment for table, column, comment in rows}
+    return {(table, column): (comment, kind) for table, column, comment, kind in rows}
 
 
-def write_comments(pipeline: dlt.Pipeline) -> int:
-    """Comments the dataset's tables and columns from the pipeline's schema where they differ;
+def write_comments(pipeline: dlt.Pipeline, views: Mapping[str, Mapping[str, Any]] = {}) -> int:
+    """Comments the dataset's tables and columns from the pipeline's schema, and `views`
+    (described like a schema's tables: description, columns with theirs), where they differ;
     returns how many statements it ran (none for a destination it cannot comment)."""
     destination = pipeline.destination.destination_name
     if destination not in _COMMENTS:
@@ -49,16 +56,17 @@ def write_comments(pipeline: dlt.Pipeline) -> int:
     with pipeline.sql_client() as client:
         catalog = _catalog(client, destination)
         statements = []
-        for name, table in pipeline.default_schema.tables.items():
+        for name, table in {**pipeline.default_schema.tables, **views}.items():
             if (name, "") not in catalog:
                 continue  # not created (yet)
             qualified = client.make_qualified_table_name(name)
             text = table.get("description")
-            if text and catalog[(name, "")] != text:
-                statements.append(f"COMMENT ON TABLE {qualified} IS {_literal(text)}")
+            comment, kind = catalog[(name, "")]
+            if text and comment != text:
+                statements.append(f"COMMENT ON {kind} {qualified} IS {_literal(text)}")
             for column_name, column in table.get("columns", {}).items():
                 text, key = column.get("description"), (name, column_name)
-                if text and key in catalog and catalog[key] != text:
+                if text and key in catalog and catalog[key][0] != text:
                     statements.append(
                         f"COMMENT ON COLUMN {qualified}."
                         f"{client.escape_column_name(column_name)} IS {_literal(text)}")

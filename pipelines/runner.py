@@ -51,6 +51,7 @@ from pipelines.timebox import TimeBox
 from pipelines.transform import TransformResult, transform
 from pipelines.transform import summary as transform_summary
 from sources.liveagent import (
+    ALWAYS_SELECTED,
     CONVERSATION_FAMILY,
     INTERNAL_RESOURCES,
     SELECTED_WITH,
@@ -147,8 +148,8 @@ def select_resources(source: DltSource, names: list[str]) -> list[str]:
         return [name for name, resource in source.resources.items() if resource.selected]
     wanted = []
     for name in names:
-        if name not in source.resources or name in INTERNAL_RESOURCES:
-            known = sorted(set(source.resources) - set(INTERNAL_RESOURCES))
+        if name not in source.resources or name in INTERNAL_RESOURCES + ALWAYS_SELECTED:
+            known = sorted(set(source.resources) - set(INTERNAL_RESOURCES + ALWAYS_SELECTED))
             raise UsageError(f"unknown resource '{name}'; choose from: {', '.join(known)}")
         wanted.append(name)
     if any(name in CONVERSATION_FAMILY or name == "conversation_details" for name in wanted):
@@ -157,7 +158,7 @@ def select_resources(source: DltSource, names: list[str]) -> list[str]:
             wanted.append("conversation_details")
     for name in list(wanted):
         wanted.extend(SELECTED_WITH.get(name, ()))
-    return list(dict.fromkeys(wanted))
+    return list(dict.fromkeys([*wanted, *ALWAYS_SELECTED]))
 
 
 def tables_of(source: DltSource, selected: list[str]) -> list[str]:

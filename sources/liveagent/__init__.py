@@ -55,7 +55,7 @@ from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
 from .reading import Reading, table_variant
-from .rejections import Rereads, rejected_rows_hints
+from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
 from .settings import (
     AGENT_ONLINE_STATUS,
@@ -75,6 +75,7 @@ from .settings import (
     DELETE_MODES,
     KB_ENTRIES,
     PERFORMANCE_GROUP_BY,
+    REJECTED_ROWS,
     Table,
 )
 from .timebox import reports_reserve
@@ -89,6 +90,8 @@ INTERNAL_RESOURCES = ("company_list", "company_fetches", "agent_list", "agent_fe
                       "kb_entry_deletions", "kb_entry_retries")
 # resources that load into a table of another and go wherever it goes
 SELECTED_WITH = {"kb_entries": ("kb_entry_deletions", "kb_entry_retries")}
+# loaded with any selection of tables: `rejected_rows` exists (empty) after every run
+ALWAYS_SELECTED = (REJECTED_ROWS.name,)
 # tables that get a snapshot every run by design: their rows say a run happened, not that
 # something changed in the account
 SNAPSHOT_TABLES = (AGENT_ONLINE_STATUS.name,)
@@ -101,8 +104,8 @@ FAILING_TOGETHER = {
     "agents": ("agent_list", "agent_fetches", "agents", AGENT_ONLINE_STATUS.name),
     "kb_entries": ("kb_entries", "kb_entry_deletions"),
 }
-__all__ = ["CONVERSATION_FAMILY", "FAILING_TOGETHER", "INTERNAL_RESOURCES", "SELECTED_WITH",
-           "SNAPSHOT_TABLES", "Failures", "liveagent_source"]
+__all__ = ["ALWAYS_SELECTED", "CONVERSATION_FAMILY", "FAILING_TOGETHER", "INTERNAL_RESOURCES",
+           "SELECTED_WITH", "SNAPSHOT_TABLES", "Failures", "liveagent_source"]
 
 
 def _selected(resource: DltResource, selected: bool) -> DltResource:
@@ -263,5 +266,6 @@ def liveagent_source(
         listed_agents | agent_online_status(snapshot_at=now.replace(microsecond=0)),
         *report_resources(reading, reports),
         labels(),
+        rejected_rows(),
     ]
     return [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]

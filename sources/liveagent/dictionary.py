@@ -247,6 +247,11 @@ DELETE_COLUMNS = {
     DELETED_AT: "When the pipeline noticed the row left LiveAgent (UTC); NULL while it is there",
     REMOVED: "Internal: true in a row that removes its key (deletes = remove; never kept)",
 }
+# the columns dlt adds to every table it loads
+DLT_COLUMNS = {
+    "_dlt_load_id": "Internal: id of the dlt load that wrote the row (see _dlt_loads)",
+    "_dlt_id": "Internal: dlt's unique id of the row",
+}
 
 TABLES: dict[str, str] = {
     "conversations": "One row per conversation (ticket, chat, call) as GET /conversations lists "
@@ -316,15 +321,21 @@ def column_description(table: str, field: str) -> str | None:
     return COLUMNS.get(table, {}).get(field) or DELETE_COLUMNS.get(field)
 
 
+def dlt_column_hints() -> dict[str, Any]:
+    """Description-only hints of dlt's own columns (dlt gives them their type)."""
+    return {name: {"description": text} for name, text in DLT_COLUMNS.items()}
+
+
 def described_columns(table: str, hints: dict[str, Any]) -> dict[str, Any]:
     """`hints` (dlt column hints keyed by API field name) with each column's description, and
     a description-only hint for every other documented column of `table` (a report's
-    figures, a list's extra fields): dlt completes those with the type of the first value."""
+    figures, a list's extra fields, dlt's own): dlt completes those with the type of the
+    first value."""
     described = {name: {**column, "description": text} if (text := column_description(
         table, name)) else column for name, column in hints.items()}
     for name, text in COLUMNS.get(table, {}).items():
         described.setdefault(name, {"description": text})
-    return described
+    return {**described, **dlt_column_hints()}
 
 
 def describe(resource: Any) -> Any:

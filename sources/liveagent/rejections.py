@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import dlt
+from dlt.extract import DltResource
 from dlt.extract.items import DataItemWithMeta
 
 from .settings import DEFAULT_REREADS_PER_RUN, DEFAULT_SHORT_MESSAGE_READS, REJECTED_ROWS
@@ -195,10 +196,17 @@ def for_table(rows: list[Row]) -> DataItemWithMeta:
 
 def rejected_rows_hints() -> dict[str, Any]:
     """The hints of `rejected_rows`: merged on `rejection_id`; `deleted` removes a row."""
-    columns: dict[str, Any] = {**column_hints(REJECTED_ROWS),
-                               "deleted": {"data_type": "bool", "hard_delete": True}}
+    columns: dict[str, Any] = column_hints(REJECTED_ROWS)
+    columns["deleted"] = {**columns["deleted"], "data_type": "bool", "hard_delete": True}
     return {"table_name": REJECTED_ROWS.name, "columns": columns,
             "primary_key": list(REJECTED_ROWS.primary_key), "write_disposition": "merge"}
+
+
+def rejected_rows() -> DltResource:
+    """`rejected_rows` with its columns and no row, in every load (the runner selects it with
+    any tables): the table exists before a first row is kept, so a query on it always runs."""
+    return dlt.resource([dlt.mark.materialize_table_schema()], name=REJECTED_ROWS.name,
+                        **rejected_rows_hints())
 
 
 def is_rejections(page: Any) -> bool:

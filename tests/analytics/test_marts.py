@@ -138,6 +138,45 @@ def test_the_data_dictionary_is_in_the_warehouse_as_comments(built: Built) -> No
     assert table[0]["comment"].startswith("Messages of each message group")
 
 
+# every column of the raw dataset, the staging schema and the marts schema, with its comment
+COLUMN_COMMENTS = {
+    "duckdb": "SELECT schema_name AS schema, table_name AS relation, column_name AS name, "
+              "comment FROM duckdb_columns() WHERE schema_name IN ('{ds}', '{stg}', '{marts}')",
+    "postgres": "SELECT table_schema AS schema, table_name AS relation, column_name AS name, "
+                "col_description(format('%I.%I', table_schema, table_name)::regclass, "
+                "ordinal_position) AS comment FROM information_schema.columns "
+                "WHERE table_schema IN ('{ds}', '{stg}', '{marts}')",
+}
+
+
+def test_nearly_every_column_the_analyst_sees_carries_a_comment(built: Built) -> None:
+    """At least 95% of the columns of every table and view (dlt's own tables apart) are
+    described in the warehouse: the data dictionary, the run history and the dbt models'
+    descriptions (persist_docs)."""
+    target, _ = built
+    columns: dict[tuple[str, str], list[dict]] = {}
+    for row in target.sql(COLUMN_COMMENTS[target.destination]):
+        if not row["relation"].startswith("_dlt"):
+            columns.setdefault((row["schema"], row["relation"]), []).append(row)
+    assert {schema for schema, _ in columns} == {target.dataset, f"{target.dataset}_stg",
+                                                  f"{target.dataset}_analytics"}
+    assert {"rejected_rows", "run_history", "table_freshness",
+            "liveagent__conversation_metrics"} <= {relation for _, relation in columns}
+    lacking = {f"{schema}.{relation}": [c["name"] for c in found if not c["comment"]]
+               for (schema, relation), found in columns.items()
+               if sum(not c["comment"] for c in found) > 0.05 * len(found)}
+    assert lacking == {}
+
+
+def test_the_analyst_schemas_expose_no_internal_column(built: Built) -> None:
+    target, _ = built
+    internal = [f"{row['relation']}.{row['name']}"
+                for row in target.sql(COLUMN_COMMENTS[target.destination])
+                if row["schema"] != target.dataset
+                and row["name"].startswith(("_dlt", "_liveagent"))]
+    assert internal == []
+
+
 def test_the_conversation_mart_has_one_row_per_live_conversation(built: Built) -> None:
     target, _ = built
     assert target.sql("SELECT count(*) AS n FROM {marts}.liveagent__conversation_metrics") == \

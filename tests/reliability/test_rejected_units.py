@@ -13,6 +13,7 @@ import pytest
 
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from sources.liveagent.dictionary import COLUMNS, DLT_COLUMNS
 from tests.support import Api
 from tests.warehouse import Target
 
@@ -38,6 +39,19 @@ def broken(data_key: str, where: Callable[[dict], bool], field: str) -> Transfor
                 row[field] = ["not", "a", "value"]
         return payload
     return transform
+
+
+def test_rejected_rows_exists_empty_after_a_clean_run_of_any_tables(
+    run_cli: Callable[..., int], target: Target, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The monitoring query runs before any row was ever rejected, whichever tables ran."""
+    assert run(run_cli, target, capsys, "--resources", "tags")[0] == 0
+    assert target.query("SELECT table_name, count(*) AS n FROM {ds}.rejected_rows "
+                        "GROUP BY 1") == []
+    columns = target.query("SELECT column_name FROM information_schema.columns WHERE "
+                           "table_schema = '{ds}' AND table_name = 'rejected_rows'")
+    assert {row["column_name"] for row in columns} == \
+        set(COLUMNS["rejected_rows"]) | set(DLT_COLUMNS)
 
 
 def test_a_rejected_conversation_whose_reread_answers_404_once_loads_later(

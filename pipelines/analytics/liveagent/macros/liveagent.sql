@@ -1,8 +1,11 @@
 {# Staging views land in <dataset>_stg (dlt's own merge staging is <dataset>_staging), marts in
-   <dataset>_analytics, beside the raw dataset. #}
+   <dataset>_analytics, beside the raw dataset; vars stg_schema and analytics_schema name them
+   otherwise. dbt applies a package's own generate_schema_name to the package's models, so this
+   holds in a root project that installs the package too. #}
 {% macro generate_schema_name(custom_schema_name, node) -%}
   {%- if custom_schema_name is none -%}{{ target.schema }}
-  {%- else -%}{{ var('source_dataset_name', target.schema) }}_{{ custom_schema_name | trim }}
+  {%- else -%}{{ var(custom_schema_name | trim ~ '_schema', none)
+                 or var('source_dataset_name', target.schema) ~ '_' ~ custom_schema_name | trim }}
   {%- endif -%}
 {%- endmacro %}
 
