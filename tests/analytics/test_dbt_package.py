@@ -6,6 +6,7 @@ the project warns of a deprecated dbt feature."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,10 @@ vars:
     as_of: "{as_of}"
     stg_schema: team_liveagent_stg
     analytics_schema: team_liveagent
+    business_hours: {business_hours}
 """
+# office hours, so business-hours figures differ from calendar ones
+BUSINESS_HOURS = {"hours": {day: ["08:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}}
 PROFILES = """
 support_team:
   target: dev
@@ -94,7 +98,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         run_pipeline(options, base_url=fake.url, api_key=fake.api_key, timezone=ZONE,
                      start_date="2025-09-09", requests_per_minute=1e6)
     pipeline = make_pipeline(options)
-    transform(pipeline, ZONE, as_of=AS_OF.isoformat())
+    transform(pipeline, ZONE, as_of=AS_OF.isoformat(), business_hours=BUSINESS_HOURS)
     return options.duckdb_path, Path(pipeline.working_dir) / "dbt" / PROJECT.name / "logs"
 
 
@@ -114,7 +118,8 @@ def test_a_team_project_installs_and_builds_it_as_a_git_package(
     team = tmp_path / "team"
     (team / "models").mkdir(parents=True)
     (team / "dbt_project.yml").write_text(ROOT_PROJECT.format(
-        dataset=DATASET, zone=ZONE, as_of=AS_OF.isoformat()))
+        dataset=DATASET, zone=ZONE, as_of=AS_OF.isoformat(),
+        business_hours=json.dumps(BUSINESS_HOURS)))
     (team / "profiles.yml").write_text(PROFILES.format(path=path))
     (team / "packages.yml").write_text(PACKAGES.format(url=url, revision=revision,
                                                        subdirectory=SUBDIRECTORY))
@@ -134,10 +139,13 @@ def test_a_team_project_installs_and_builds_it_as_a_git_package(
     assert relations("team_liveagent") == relations(f"{DATASET}_analytics")
     assert relations("team_liveagent_stg") == relations(f"{DATASET}_stg")
     assert "liveagent__conversation_metrics" in relations("team_liveagent")
-    # the same rows as the connector built: same sources, same account zone (a day is local)
+    # the same rows as the connector built: same sources, same account zone (a day is local),
+    # same business hours
     kpis = "SELECT * FROM {}.liveagent__daily_kpis ORDER BY date_day"
     built = query_rows("duckdb", path, kpis.format("team_liveagent"))
     assert built == query_rows("duckdb", path, kpis.format(f"{DATASET}_analytics"))
+    assert any(row["avg_first_response_business_seconds"] != row["avg_first_response_seconds"]
+               for row in built)
     assert query_rows("duckdb", path, "SELECT * FROM team.answers_to_date") == \
         [{"answers": sum(row["answers"] for row in built), "days": len(built)}]
     assert sum(row["answers"] for row in built) > 20
