@@ -1,0 +1,166 @@
+"""Personal data under the user's control (`[sources.liveagent.privacy]`, issue 21): after a
+full run and an incremental one, in DuckDB and in Postgres, an excluded column's values and a
+hashed column's clear values appear nowhere: not in any table, the load packages, dlt's state
+or anything else under the pipelines directory, the DuckDB file's bytes or the DEBUG log. The
+hashed values are the keyed hash of the clear ones, the same in both runs; the reports that
+take a `columns` parameter are not asked for the excluded columns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from liveagent_fake.server import FakeLiveAgent
+from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, keyed_hash
+from tests.reliability.test_secrets import assert_nowhere, logged_run
+from tests.support import Api
+from tests.warehouse import Target, query_rows
+
+SALT = "salt-7d1f3b9e5a2c4680"
+PRIVACY = {
+    "exclude": ["conversations.ownername", "companies.phones", "companies.unique_fields",
+                "report_sla_log.req_firstname",
+                "report_sla_log.req_lastname"],
+    "hash": ["conversations.owneremail", "companies.emails", "agents.email"],
+    "message_bodies": False,
+}
+# a message a customer writes between the two runs
+LATE_MESSAGE = "Please close my account, my card 4111-1111-1111-1111 was stolen. Jana Nováková"
+
+
+def private_run(configured: Path, fake: FakeLiveAgent, target: Target,
+                **env: str) -> subprocess.CompletedProcess:
+    return logged_run(configured, *target.args, SOURCES__LIVEAGENT__API_KEY=fake.api_key,
+                      SOURCES__LIVEAGENT__PRIVACY=json.dumps(PRIVACY),
+                      SOURCES__LIVEAGENT__PRIVACY_SALT=SALT, **env)
+
+
+def personal_data(api: Api) -> tuple[set[str], dict[str, str]]:
+    """What the account holds in the excluded columns, and the clear values of the hashed
+    ones (each with its hash), as LiveAgent answers them. (Without the privacy settings, a run
+    writes every one of them into the DuckDB file and the load packages.)"""
+    excluded: set[str] = set()
+    bodies: set[str] = set()
+    hashed: set[str] = set()
+    for row in api.all_conversations():
+        excluded.add(row["ownername"])
+        bodies.add(row["preview"])
+        hashed.add(row["owneremail"])
+        for group in api.get(f"/api/conversations/{row['conversationid']}/messages")["groups"]:
+            bodies.update(message["message"] for message in group.get("messages") or [])
+    for company in api.get("/api/companies", limit=1000)["companies"]:
+        detail = api.get(f"/api/companies/{company['id']}")
+        excluded.update(detail.get("phones") or [])
+        hashed.update(detail.get("emails") or [])
+    hashed.update(agent["username"]
+                  for agent in api.get("/api/onlinestatus/agents")["agentsOnlineStates"])
+    # the fake's short bodies ("please regards") are words its knowledge base uses too
+    excluded.update(body for body in bodies if body and len(body) >= 30)
+    return {value for value in excluded if value}, \
+        {value: keyed_hash(value, SALT) for value in hashed if value}
+
+
+def every_table(target: Target) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the dataset and of its staging dataset, dlt's own too, by SQL."""
+    schemas = ", ".join(f"'{name}'" for name in (target.dataset, f"{target.dataset}_staging"))
+    names = target.query(f"SELECT table_schema, table_name FROM information_schema.tables "
+                         f"WHERE table_schema IN ({schemas})")
+    return {f"{n['table_schema']}.{n['table_name']}": query_rows(
+        target.destination, target.location,
+        f'SELECT * FROM "{n["table_schema"]}"."{n["table_name"]}"') for n in names}
+
+
+def assert_private(target: Target, configured: Path, result: subprocess.CompletedProcess,
+                   excluded: set[str], hashed: dict[str, str]) -> dict[str, list[str]]:
+    """Nothing of `excluded` or of the clear values of `hashed` anywhere; returns the hashed
+    columns' values as loaded."""
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "urllib3.connectionpool" in result.stderr  # the DEBUG log was captured
+    tables = every_table(target)
+    for name, rows in tables.items():
+        text = json.dumps(rows, default=str, ensure_ascii=False)
+        for value in [*excluded, *hashed, SALT]:
+            assert value not in text, (name, value)
+    assert_nowhere([*excluded, *hashed, SALT], configured, result.stdout, result.stderr)
+    if target.destination == "duckdb":  # the bytes hold the loaded text as it is
+        companies = {row["name"] for row in tables[f"{target.dataset}.companies"]}
+        data = Path(target.location).read_bytes().decode("utf-8", "replace")
+        assert companies and all(name in data for name in companies)
+    schema = f"{target.dataset}."
+    for table, column in (("conversations", "ownername"), ("conversations", "preview"),
+                          ("messages", "message"), ("companies", "phones"),
+                          ("report_sla_log", "req_firstname")):
+        rows = tables[schema + table]
+        assert rows and all(row[column] is None for row in rows), (table, column)
+    loaded = {
+        "owneremail": [row["owneremail"] for row in tables[schema + "conversations"]],
+        "emails": [email for row in tables[schema + "companies"]
+                   for email in _listed(row["emails"])],
+        "email": [row["email"] for row in tables[schema + "agents"]],
+    }
+    for column, values in loaded.items():
+        assert values and set(values) <= set(hashed.values()), column
+    return loaded
+
+
+def _listed(value: Any) -> list[str]:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_incremental_run(
+    fake: FakeLiveAgent, api: Api, configured: Path, target: Target
+) -> None:
+    excluded, hashed = personal_data(api)
+    first = private_run(configured, fake, target)
+    loaded = assert_private(target, configured, first, excluded, hashed)
+
+    account = fake.account
+    account.clock.advance(300)
+    ref = account.conversation_id(0)
+    account.add_message(ref, LATE_MESSAGE, from_customer=True)
+    account.clock.advance(60)
+    fake.log.clear()
+    second = private_run(configured, fake, target)
+    excluded_now, hashed_now = personal_data(api)
+    assert LATE_MESSAGE in excluded_now
+    later = assert_private(target, configured, second, excluded | excluded_now,
+                           hashed | hashed_now)
+    assert fake.log.select(path=f"/conversations/{ref}/messages")
+    for column, values in loaded.items():  # the same clear value, the same hash
+        assert set(values) <= set(later[column]), column
+    owner = api.get(f"/api/conversations/{ref}")["owneremail"]
+    assert target.query(f"SELECT owneremail FROM {{ds}}.conversations "
+                        f"WHERE conversationid = '{ref}'")[0]["owneremail"] == \
+        keyed_hash(owner, SALT)
+
+    # the reports that take `columns` are asked for every documented one but the excluded
+    for report, left_out in (("slalog", {"req_firstname", "req_lastname"}),):
+        asked = fake.log.select(path=f"/api/reports/tickets/{report}$")
+        assert asked
+        for request in asked:
+            columns = set(request.params["columns"].split(","))
+            assert not columns & left_out and {"req_contactid", "agent_firstname"} <= columns
+    assert all("columns" not in request.params
+               for request in fake.log.select(path="/api/reports/agents$"))
+
+
+def test_the_data_dictionary_says_which_columns_are_excluded_or_hashed(
+    fake: FakeLiveAgent, configured: Path
+) -> None:
+    target = Target("duckdb", str(configured / "warehouse.duckdb"))
+    result = private_run(configured, fake, target, RUNTIME__LOG_LEVEL="WARNING")
+    assert result.returncode == 0, result.stderr[-3000:]
+    comments = {(row["table_name"], row["column_name"]): row["comment"] for row in target.query(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'liveagent'")}
+    assert comments[("conversations", "ownername")] == \
+        f"Name of the customer who owns the conversation. {EXCLUDED_NOTE}"
+    assert comments[("conversations", "owneremail")] == \
+        f"E-mail of the customer who owns the conversation. {HASHED_NOTE}"
+    assert comments[("messages", "message")].endswith(EXCLUDED_NOTE)
+    assert comments[("report_sla_log", "req_firstname")].endswith(EXCLUDED_NOTE)
+    assert comments[("companies", "emails")].endswith(HASHED_NOTE)
+    assert EXCLUDED_NOTE not in comments[("conversations", "subject")]
+    assert HASHED_NOTE not in comments[("conversations", "subject")]
