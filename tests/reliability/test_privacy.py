@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from liveagent_fake.server import FakeLiveAgent
 from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, keyed_hash
@@ -62,6 +65,13 @@ def personal_data(api: Api) -> tuple[set[str], dict[str, str]]:
         {value: keyed_hash(value, SALT) for value in hashed if value}
 
 
+def without_cursor(payload: dict[str, Any]) -> dict[str, Any]:
+    """The first conversation listed without `datechanged`: kept in rejected_rows, its row
+    quoted in the reason."""
+    payload["response"]["conversations"][0].pop("datechanged")
+    return payload
+
+
 def every_table(target: Target) -> dict[str, list[dict[str, Any]]]:
     """Every table of the dataset and of its staging dataset, dlt's own too, by SQL."""
     schemas = ", ".join(f"'{name}'" for name in (target.dataset, f"{target.dataset}_staging"))
@@ -73,10 +83,11 @@ def every_table(target: Target) -> dict[str, list[dict[str, Any]]]:
 
 
 def assert_private(target: Target, configured: Path, result: subprocess.CompletedProcess,
-                   excluded: set[str], hashed: dict[str, str]) -> dict[str, list[str]]:
+                   excluded: set[str], hashed: dict[str, str], exit_code: int = 0
+                   ) -> tuple[dict[str, list[str]], dict[str, list[dict[str, Any]]]]:
     """Nothing of `excluded` or of the clear values of `hashed` anywhere; returns the hashed
-    columns' values as loaded."""
-    assert result.returncode == 0, result.stderr[-3000:]
+    columns' values as loaded, and every table."""
+    assert result.returncode == exit_code, result.stderr[-3000:]
     assert "urllib3.connectionpool" in result.stderr  # the DEBUG log was captured
     tables = every_table(target)
     for name, rows in tables.items():
@@ -102,7 +113,7 @@ def assert_private(target: Target, configured: Path, result: subprocess.Complete
     }
     for column, values in loaded.items():
         assert values and set(values) <= set(hashed.values()), column
-    return loaded
+    return loaded, tables
 
 
 def _listed(value: Any) -> list[str]:
@@ -113,8 +124,18 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
     fake: FakeLiveAgent, api: Api, configured: Path, target: Target
 ) -> None:
     excluded, hashed = personal_data(api)
+    rejected = api.all_conversations()[0]
+    fake.faults.add("mutate", path="/api/conversations$", times=1, transform=without_cursor)
     first = private_run(configured, fake, target)
-    loaded = assert_private(target, configured, first, excluded, hashed)
+    loaded, tables = assert_private(target, configured, first, excluded, hashed, exit_code=3)
+    # the row kept out of its table, quoted in its reason, is private there too
+    kept = [row for row in tables[f"{target.dataset}.rejected_rows"]
+            if row["row_key"] == rejected["conversationid"]]
+    assert len(kept) == 1 and "without 'datechanged'" in kept[0]["reason"]
+    raw = json.loads(kept[0]["raw_json"])
+    assert raw["ownername"] is None and raw["preview"] is None
+    assert raw["owneremail"] == keyed_hash(rejected["owneremail"], SALT)
+    assert raw["subject"] == rejected["subject"]
 
     account = fake.account
     account.clock.advance(300)
@@ -125,8 +146,8 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
     second = private_run(configured, fake, target)
     excluded_now, hashed_now = personal_data(api)
     assert LATE_MESSAGE in excluded_now
-    later = assert_private(target, configured, second, excluded | excluded_now,
-                           hashed | hashed_now)
+    later, _ = assert_private(target, configured, second, excluded | excluded_now,
+                              hashed | hashed_now)
     assert fake.log.select(path=f"/conversations/{ref}/messages")
     for column, values in loaded.items():  # the same clear value, the same hash
         assert set(values) <= set(later[column]), column
@@ -164,3 +185,22 @@ def test_the_data_dictionary_says_which_columns_are_excluded_or_hashed(
     assert comments[("companies", "emails")].endswith(HASHED_NOTE)
     assert EXCLUDED_NOTE not in comments[("conversations", "subject")]
     assert HASHED_NOTE not in comments[("conversations", "subject")]
+
+
+@pytest.mark.parametrize(("settings", "salt", "message"), [
+    ({"exclude": ["conversations.owner_email"]}, "",
+     "sources.liveagent.privacy.exclude: conversations has no column 'owner_email'"),
+    ({"hash": ["conversations.owneremail"]}, "",
+     "sources.liveagent.privacy.hash needs the secret sources.liveagent.privacy_salt"),
+])
+def test_a_bad_privacy_setting_stops_the_run_before_any_request(
+    fake: FakeLiveAgent, run_cli: Callable[..., int], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], settings: dict, salt: str, message: str
+) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__PRIVACY", json.dumps(settings))
+    if salt:
+        monkeypatch.setenv("SOURCES__LIVEAGENT__PRIVACY_SALT", salt)
+    assert run_cli() == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"liveagent-pipeline: {message}"), lines
+    assert fake.log.total == 0
