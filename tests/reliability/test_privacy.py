@@ -8,6 +8,7 @@ take a `columns` parameter are not asked for the excluded columns."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.dashboard.queries import load as load_figures
+from pipelines.demo import fake_account
+from pipelines.liveagent_pipeline import main
 from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, keyed_hash
 from tests.reliability.test_secrets import assert_nowhere, logged_run
 from tests.support import Api
@@ -204,3 +208,59 @@ def test_a_bad_privacy_setting_stops_the_run_before_any_request(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"liveagent-pipeline: {message}"), lines
     assert fake.log.total == 0
+
+
+# every column that names an agent or a customer, as a team that keeps no names would set it
+NO_NAMES = {
+    "exclude": ["agents.firstname", "agents.lastname", "agents.systemname", "agents.avatar_url",
+                "report_agents.firstname", "report_agents.lastname",
+                "report_agents_availability.firstname", "report_agents_availability.lastname",
+                "report_sla_log.agent_firstname", "report_sla_log.agent_lastname",
+                "report_sla_log.req_firstname", "report_sla_log.req_lastname",
+                "conversations.ownername", "companies.phones", "companies.unique_fields"],
+    "hash": ["conversations.owneremail", "agents.email", "companies.emails"],
+    "message_bodies": False,
+}
+
+
+def test_the_demo_its_analyst_layer_and_dashboard_honour_the_privacy_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("BASE_URL", "API_KEY", "TIMEZONE", "START_DATE"):  # no account configured
+        monkeypatch.delenv(f"SOURCES__LIVEAGENT__{name}", raising=False)
+    monkeypatch.setenv("SOURCES__LIVEAGENT__PRIVACY", json.dumps(NO_NAMES))
+    monkeypatch.setenv("SOURCES__LIVEAGENT__PRIVACY_SALT", SALT)
+    assert main(["demo", "--conversations", "100", "--transform", "--progress-every", "0",
+                 "--pipelines-dir", str(tmp_path / "pipelines")]) == 0
+    out = capsys.readouterr().out
+    assert "analyst layer: 23 models built" in out and "-- Backlog by day" in out
+    agents = fake_account(100).account.entities.agents  # the demo's generated account
+    names = {name for agent in agents for name in (agent.firstname, agent.lastname)}
+    assert len(names) > 4
+    target = Target("duckdb", str(tmp_path / "demo.duckdb"))
+    tables = every_table(target)
+    loaded = json.dumps(tables, default=str)
+    for company in tables["liveagent.companies"]:  # "Okafor GmbH": an agent's name by chance
+        loaded = loaded.replace(company["name"], "")
+    marts = json.dumps({table: target.query(f"SELECT * FROM liveagent_analytics.{table}")
+                        for (table,) in duckdb_rows(target, "liveagent_analytics")},
+                       default=str)
+    for name in names:  # as a word: random ids (_dlt_id) hold short names by chance
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        assert not word.search(loaded) and not word.search(marts) and not word.search(out), name
+    emails = {agent.email for agent in agents}
+    assert all(email not in loaded and email not in marts for email in emails)
+    metrics = target.query("SELECT owner_name, owner_email "
+                           "FROM liveagent_analytics.liveagent__conversation_metrics")
+    assert len(metrics) == 100 and all(row["owner_name"] is None for row in metrics)
+    assert all(len(row["owner_email"]) == 64 for row in metrics)  # keyed hashes
+    # the dashboard reads the marts: its agents are counted, never named
+    figures = load_figures(tmp_path / "demo.duckdb", "liveagent", 30)
+    assert figures.agents["answers"].sum() > 0
+    assert set(figures.agents["name"]) <= {"", None}
+
+
+def duckdb_rows(target: Target, schema: str) -> list[tuple[str]]:
+    return [(row["table_name"],) for row in target.query(
+        f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'")]
