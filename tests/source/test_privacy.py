@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+import tomlkit
 from dlt.extract.items import TableNameMeta
 
 from sources.liveagent.deletions import LoadedRow
@@ -16,6 +18,7 @@ from sources.liveagent.rejections import RejectedRows
 from sources.liveagent.settings import CONVERSATIONS
 from sources.liveagent.transforms import AccountTime, convert_each
 
+CONFIG = Path(__file__).parents[2] / ".dlt" / "config.toml"
 SALT = "a-salt"
 ROW = {"conversationid": "c1", "code": "XYZ-1", "ownername": "Jana Nováková",
        "owneremail": "jana.novakova@example.org", "subject": "Refund", "datechanged": "",
@@ -140,3 +143,15 @@ def test_the_hints_keep_excluded_columns_typed_and_say_what_happened() -> None:
     assert privacy.column_hints("report_agents")["firstname"]["data_type"] == "text"
     assert privacy.column_hints("agents")["email"]["description"] == \
         f"Agent's e-mail (login). {HASHED_NOTE}"
+
+
+def test_the_documented_example_is_valid() -> None:
+    text = CONFIG.read_text()
+    block = text[text.index("# [sources.liveagent.privacy]"):text.index("# Business hours")]
+    lines = [line.removeprefix("# ") for line in block.splitlines() if line.startswith("# ")]
+    settings = tomlkit.loads("\n".join(lines)).unwrap()["sources"]["liveagent"]["privacy"]
+    privacy = checked_privacy(settings, SALT)
+    assert ("conversations", "owneremail") in privacy.hash
+    assert {("messages", "message"), ("companies", "unique_fields")} <= privacy.exclude
+    secrets = (CONFIG.parent / "example.secrets.toml").read_text()
+    assert "# privacy_salt = " in secrets and "SOURCES__LIVEAGENT__PRIVACY_SALT" in secrets
