@@ -140,6 +140,7 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
     assert raw["ownername"] is None and raw["preview"] is None
     assert raw["owneremail"] == keyed_hash(rejected["owneremail"], SALT)
     assert raw["subject"] == rejected["subject"]
+    assert_described(target)
 
     account = fake.account
     account.clock.advance(300)
@@ -171,24 +172,31 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
                for request in fake.log.select(path="/api/reports/agents$"))
 
 
-def test_the_data_dictionary_says_which_columns_are_excluded_or_hashed(
-    fake: FakeLiveAgent, configured: Path
-) -> None:
-    target = Target("duckdb", str(configured / "warehouse.duckdb"))
-    result = private_run(configured, fake, target, RUNTIME__LOG_LEVEL="WARNING")
-    assert result.returncode == 0, result.stderr[-3000:]
-    comments = {(row["table_name"], row["column_name"]): row["comment"] for row in target.query(
-        "SELECT table_name, column_name, comment FROM duckdb_columns() "
-        "WHERE schema_name = 'liveagent'")}
-    assert comments[("conversations", "ownername")] == \
+def comments(target: Target) -> dict[tuple[str, str], str | None]:
+    """The comment of every column of the dataset, in DuckDB or Postgres."""
+    sql = ("SELECT table_name, column_name, comment FROM duckdb_columns() "
+           "WHERE schema_name = '{ds}'") if target.destination == "duckdb" else (
+        "SELECT c.relname AS table_name, a.attname AS column_name, "
+        "col_description(c.oid, a.attnum) AS comment FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = '{ds}' AND c.relkind = 'r' AND a.attnum > 0")
+    return {(row["table_name"], row["column_name"]): row["comment"]
+            for row in target.query(sql)}
+
+
+def assert_described(target: Target) -> None:
+    """The warehouse's comments (the data dictionary) say which columns are excluded or
+    hashed."""
+    found = comments(target)
+    assert found[("conversations", "ownername")] == \
         f"Name of the customer who owns the conversation. {EXCLUDED_NOTE}"
-    assert comments[("conversations", "owneremail")] == \
+    assert found[("conversations", "owneremail")] == \
         f"E-mail of the customer who owns the conversation. {HASHED_NOTE}"
-    assert comments[("messages", "message")].endswith(EXCLUDED_NOTE)
-    assert comments[("report_sla_log", "req_firstname")].endswith(EXCLUDED_NOTE)
-    assert comments[("companies", "emails")].endswith(HASHED_NOTE)
-    assert EXCLUDED_NOTE not in comments[("conversations", "subject")]
-    assert HASHED_NOTE not in comments[("conversations", "subject")]
+    for column in (("messages", "message"), ("report_sla_log", "req_firstname"),
+                   ("companies", "unique_fields")):
+        assert str(found[column]).endswith(EXCLUDED_NOTE), column
+    assert str(found[("companies", "emails")]).endswith(HASHED_NOTE)
+    assert found[("conversations", "subject")] == "Subject of the conversation"
 
 
 @pytest.mark.parametrize(("settings", "salt", "message"), [
