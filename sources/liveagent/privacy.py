@@ -71,8 +71,8 @@ _TABLES: dict[str, Table] = {table.name: table for table in (
     KNOWLEDGEBASES, KB_ENTRIES, TAGS, CUSTOMER_GROUPS, SUGGESTION_CATEGORIES, AGENTS,
     AGENT_ONLINE_STATUS, *(report.table for report in REPORTS))}
 # the conversations' fields other tables are made from (conversation_tags, the status
-# history, the messages' completeness check): the rows these tables are made from pass the
-# privacy step first, so they stay as they are
+# history, the messages' completeness check): the transformers that make them are piped from
+# `conversations` and see its rows after the privacy step, so these must stay as they are
 _NEEDED = {"conversations": ("tags", "status", "departmentid", "channel_type", "datechanged",
                              "messagegroupsin", "messagegroupsout")}
 # documented columns that hold JSON (lists, objects)
@@ -80,8 +80,8 @@ _JSON = {"companies": ("emails", "phones", "groups", "custom_fields", "unique_fi
          "conversation_details": ("customfields",)}
 # the report endpoints that take a `columns` parameter (the reference; the others answer
 # every column whatever is asked), by table
-REPORT_COLUMNS = {report.table.name: report for report in REPORTS
-                  if report.endpoint not in ("tickets/load", "tickets/slacompliance")}
+REPORT_COLUMNS = frozenset(report.table.name for report in REPORTS
+                           if report.endpoint not in ("tickets/load", "tickets/slacompliance"))
 
 
 def keyed_hash(value: object, salt: str) -> str:
@@ -138,21 +138,24 @@ class Privacy:
         and hashed columns of `table`: typed, so an excluded column exists with no value, and
         described as such."""
         hints: dict[str, Any] = {}
-        fields = _fields(table) if table in _TABLES else {}
-        for column, note in ((c, EXCLUDED_NOTE) for c in sorted(self.excluded(table))):
+        if table not in _TABLES:
+            return hints
+        fields = _fields(table)
+        for column in sorted(self.excluded(table)):
             name = fields[column]
             hints[name] = {"data_type": _data_type(table, name), "nullable": True,
-                           "description": _described(table, name, note)}
+                           "description": _described(table, name, EXCLUDED_NOTE)}
         for column in sorted(self.hashed(table)):
             name = fields[column]
-            kind = _data_type(table, name)
-            hints[name] = {"data_type": "json" if kind == "json" else "text", "nullable": True,
+            kind = "json" if _data_type(table, name) == "json" else "text"
+            hints[name] = {"data_type": kind, "nullable": True,
                            "description": _described(table, name, HASHED_NOTE)}
         return hints
 
     def apply_hints(self, resource: DltResource) -> DltResource:
         """The column hints of every table `resource` writes: its own and the variants of the
-        tables it routes rows to (dlt keeps those per table name)."""
+        tables it routes rows to (dlt keeps those per table name, `_hints_variants`, which
+        `reading.table_variant` made)."""
         own = resource.table_name if isinstance(resource.table_name, str) else None
         if own and (hints := self.column_hints(own)):
             resource.apply_hints(columns=hints)
@@ -167,8 +170,7 @@ class Privacy:
         """The `columns` parameter of a report endpoint that takes one: every documented column
         but the excluded ones; None (every column) when none is excluded."""
         excluded = self.excluded(table)
-        report = REPORT_COLUMNS.get(table)
-        if report is None or not excluded:
+        if table not in REPORT_COLUMNS or not excluded:
             return None
         return ",".join(name for name in COLUMNS[table]
                         if name != "report_date" and column_name(name) not in excluded)
