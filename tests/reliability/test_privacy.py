@@ -146,6 +146,13 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
     account.clock.advance(300)
     ref = account.conversation_id(0)
     account.add_message(ref, LATE_MESSAGE, from_customer=True)
+    # rows that leave LiveAgent are written again from the warehouse, marked: hashed once
+    company = next(c for c in api.get("/api/companies", limit=1000)["companies"]
+                   if api.get(f"/api/companies/{c['id']}").get("emails"))
+    company_emails = api.get(f"/api/companies/{company['id']}")["emails"]
+    account.remove_company(company["id"])
+    agent = account.entities.agents[0]
+    account.remove_agent(agent.userid)
     account.clock.advance(60)
     fake.log.clear()
     second = private_run(configured, fake, target)
@@ -156,6 +163,15 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
     assert fake.log.select(path=f"/conversations/{ref}/messages")
     for column, values in loaded.items():  # the same clear value, the same hash
         assert set(values) <= set(later[column]), column
+    [marked] = target.query(f"SELECT emails, _liveagent_deleted_at FROM {{ds}}.companies "
+                            f"WHERE id = '{company['id']}'")
+    assert marked["_liveagent_deleted_at"] is not None
+    assert _listed(marked["emails"]) == [keyed_hash(email, SALT) for email in company_emails]
+    [removed] = target.query(f"SELECT email, _liveagent_deleted_at FROM {{ds}}.agents "
+                             f"WHERE id = '{agent.userid}'")
+    assert removed == {"email": keyed_hash(agent.email, SALT),
+                       "_liveagent_deleted_at": removed["_liveagent_deleted_at"]}
+    assert removed["_liveagent_deleted_at"] is not None
     owner = api.get(f"/api/conversations/{ref}")["owneremail"]
     assert target.query(f"SELECT owneremail FROM {{ds}}.conversations "
                         f"WHERE conversationid = '{ref}'")[0]["owneremail"] == \
