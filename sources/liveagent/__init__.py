@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
 from .backfill import STATE_KEY as BACKFILL_KEY
@@ -54,6 +55,7 @@ from .exceptions import ConfigurationError
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
+from .privacy import Privacy, checked_privacy
 from .reading import Reading, table_variant
 from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
@@ -182,6 +184,8 @@ def liveagent_source(
     rereads_per_run: int = DEFAULT_REREADS_PER_RUN,
     short_message_reads: int = DEFAULT_SHORT_MESSAGE_READS,
     business_hours: dict[str, Any] | None = None,
+    privacy: dict[str, Any] | None = None,
+    privacy_salt: TSecretStrValue | None = None,
     metrics: RequestMetrics | None = None,
     failures: Failures | None = None,
 ) -> Sequence[DltResource]:
@@ -191,6 +195,8 @@ def liveagent_source(
     time box); `history_only` makes the reports read history days only (a run's later loads,
     after its first read today's); `metrics` counts this source's requests into a run's
     counters. `business_hours` is checked here and used by the analyst layer (business_hours.py).
+    `privacy` excludes or hashes columns (with the secret `privacy_salt`) before anything is
+    written (privacy.py).
     With `failures`, a resource whose reads keep failing costs only its tables and
     is reported there (isolation.py); without, it fails the extract. See .dlt/config.toml for
     every option."""
@@ -213,6 +219,7 @@ def liveagent_source(
             f"{', '.join(PERFORMANCE_GROUP_BY)}, got {performance_group_by!r}")
     rereads = _rereads(rereads_per_run, short_message_reads)
     checked_business_hours(business_hours, timezone)  # used by the analyst layer only
+    private = checked_privacy(privacy, privacy_salt)
     client = LiveAgentClient(base_url, api_key, requests_per_minute, request_timeout,
                              max_attempts, max_connections=max_workers + 2,
                              check_status=_zone_check(time) if check_timezone else None,
@@ -231,7 +238,8 @@ def liveagent_source(
     reports = ReportPlan(
         time.to_local_date(start) if start else None,
         time.to_local_date(end - timedelta(seconds=1)) if end else None,
-        report_lookback_days, performance_group_by, report_priority, report_days, history_only)
+        report_lookback_days, performance_group_by, report_priority, report_days, history_only,
+        private)
     # pages, not rows, pass the incremental step: its boundary dedup costs per item
     plan = ConversationPlan(start, end, conversations_per_load, priority_days,
                             requests_per_row=2 if conversation_details else 1,
@@ -268,4 +276,17 @@ def liveagent_source(
         labels(),
         rejected_rows(),
     ]
-    return [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]
+    return [_private(describe(table_variant(resource, rejected_rows_hints())), private)
+            for resource in resources]
+
+
+def _private(resource: DltResource, privacy: Privacy) -> DltResource:
+    """`resource` with the privacy step as its last step, so what it writes (to its own
+    table, or routed to another, `rejected_rows` too) lacks excluded values and has hashed
+    ones; its tables' excluded and hashed columns typed and described as such. (What it
+    gives the transformers piped from it passes the step too: the columns they are made from
+    cannot be excluded or hashed, see privacy._NEEDED.)"""
+    if not privacy:
+        return resource
+    own = resource.table_name if isinstance(resource.table_name, str) else None
+    return privacy.apply_hints(resource).add_map(privacy.row_map(own))

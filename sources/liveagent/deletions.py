@@ -60,6 +60,11 @@ class Comparison:
     back: list[str]  # keys marked deleted before that the listing has again
 
 
+class LoadedRow(dict[str, Any]):
+    """A row as an earlier load wrote it, written again (marked, unmarked): the privacy step
+    leaves its hashed values as they are (privacy.py)."""
+
+
 class LoadedRows:
     """What earlier loads wrote to the warehouse, read through dlt's dataset of the pipeline
     that runs this source (any destination dlt can query). Empty before the first load, and
@@ -95,7 +100,7 @@ class LoadedRows:
         for start in range(0, len(values), BATCH):
             batch = relation.select(*columns).where(key, "in", list(values[start:start + BATCH]))
             for found in batch.fetchall():
-                row = dict(zip(columns, found, strict=True))
+                row = LoadedRow(zip(columns, found, strict=True))
                 for name in json_columns & row.keys():
                     if isinstance(row[name], str):
                         row[name] = json.loads(row[name])
@@ -173,7 +178,7 @@ class Deletions:
             return [{key: value, **(tombstone or {}), table.hard_delete_column: True}
                     for value in removing]
         self.metrics.add_deletes("marked", table.name, len(loaded))
-        return [{**row, DELETED_AT: self.noticed_at} for row in loaded]
+        return [LoadedRow({**row, DELETED_AT: self.noticed_at}) for row in loaded]
 
     def restored(self, table: Table, key: str, back: Sequence[str]) -> list[Row]:
         """The rows of `back` in `table` as loaded, without their mark (the rows of a
@@ -193,7 +198,8 @@ class Deletions:
     def _unmarked_as_loaded(self, table: Table, key: str, values: Sequence[str]) -> list[Row]:
         if not values:
             return []
-        return [{**row, DELETED_AT: None} for row in self.loaded.rows(table, key, values)]
+        return [LoadedRow({**row, DELETED_AT: None})
+                for row in self.loaded.rows(table, key, values)]
 
     def _agreed(self, table: Table, dropped: set[str], state: dict[str, Any]) -> set[str]:
         """Remove mode: of the keys this listing lacks, those the last listing lacked too;

@@ -17,7 +17,7 @@ with an explicit end date (a backfill) reads exactly the asked days and leaves t
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from .details import digest
 from .exceptions import ConfigurationError
 from .isolation import fails_alone
 from .paginators import AnchoredOffsetPaginator, without_repeats
+from .privacy import Privacy
 from .reading import Reading
 from .rejections import for_table, unit
 from .settings import DEFAULT_REPORT_HISTORY_DAYS, REPORT_PAGE_SIZE, REPORTS, Report
@@ -110,6 +111,7 @@ class ReportPlan:
     priority_days: int  # the first load reads this many days back
     history_days: int = HISTORY_DAYS_PER_LOAD  # older days one load reads at most
     history_only: bool = False  # a later load of a run: history only, today is read already
+    privacy: Privacy = field(default_factory=Privacy)  # its excluded columns are not asked for
 
 
 def report_history_days(time_budget: float | None, requests_per_second: float) -> int:
@@ -155,7 +157,8 @@ def report_resource(report: Report, reading: Reading, plan: ReportPlan) -> DltRe
             if end is None else None
         reading.client.metrics.plan("reports", len(chosen))  # a request a day at least
         for day in chosen:
-            rows, rejected = fetch_day(reading, report, day, plan.group_by)
+            rows, rejected = fetch_day(reading, report, day, plan.group_by,
+                                       plan.privacy.requested_columns(table.name))
             settled = reading.rejections().settle(unit(table.name, day.isoformat()), rejected)
             if settled:
                 yield for_table(settled)
@@ -217,10 +220,13 @@ def report_floor(start: date | None, today: date) -> date:
     return max(default, datetime.fromisoformat(earliest).date())
 
 
-def fetch_day(reading: Reading, report: Report, day: date, group_by: str
-              ) -> tuple[list[Row], list[Rejected]]:
-    """One day of a report: its rows, and the ones that cannot be loaded."""
+def fetch_day(reading: Reading, report: Report, day: date, group_by: str,
+              columns: str | None = None) -> tuple[list[Row], list[Rejected]]:
+    """One day of a report: its rows, and the ones that cannot be loaded (`columns`: the
+    endpoint's `columns` parameter, when some are not to be asked for)."""
     params: dict[str, Any] = {"date_from": day.isoformat(), "date_to": day.isoformat()}
+    if columns:
+        params["columns"] = columns
     if report.endpoint == "performance":
         params["group_by"] = group_by
     paginator = AnchoredOffsetPaginator(REPORT_PAGE_SIZE, "limitfrom", "limitcount")

@@ -44,7 +44,7 @@ from .settings import (
 
 Row = dict[str, Any]
 UTC = timezone.utc
-_DATA_TYPES: dict[Kind, str] = {
+DATA_TYPES: dict[Kind, str] = {
     "id": "text", "text": "text", "int": "bigint", "float": "double", "datetime": "timestamp",
     "utc_datetime": "timestamp", "date": "date", "bool": "bool",
 }
@@ -359,7 +359,7 @@ def column_hints(table: Table) -> dict[str, TColumnSchema]:
     """dlt column schema for the table's known fields (keys are API field names)."""
     hints: dict[str, TColumnSchema] = {}
     for name, kind in table.fields.items():
-        column: TColumnSchema = {"data_type": _DATA_TYPES[kind], "nullable": True}  # type: ignore[typeddict-item]
+        column: TColumnSchema = {"data_type": DATA_TYPES[kind], "nullable": True}  # type: ignore[typeddict-item]
         if kind in ("datetime", "utc_datetime"):
             column["timezone"] = True
         if name in table.primary_key:
