@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import PipelineStateNotAvailable
 from dlt.extract import DltResource
 
 from .backfill import STATE_KEY as BACKFILL_KEY
@@ -51,9 +52,11 @@ from .directories import (
     tags,
 )
 from .exceptions import ConfigurationError
+from .forgotten import hide_forgotten
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
+from .privacy import SALT_SETTING
 from .reading import Reading, table_variant
 from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
@@ -149,6 +152,15 @@ def _rereads(per_run: int, short_message_reads: int) -> Rereads:
         if value < 1:
             raise ConfigurationError(f"sources.liveagent.{name} must be at least 1, got {value}")
     return Rereads(per_run, short_message_reads)
+
+
+def _source_state() -> dict[str, Any]:
+    """The source state the last load committed (read only here); empty when the source is
+    built outside a pipeline (to check its settings)."""
+    try:
+        return dlt.current.source_state()
+    except PipelineStateNotAvailable:
+        return {}
 
 
 # -- the source ------------------------------------------------------------------------------
@@ -268,4 +280,7 @@ def liveagent_source(
         labels(),
         rejected_rows(),
     ]
-    return [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]
+    described = [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]
+    # contacts `forget` forgot: hashed in every row before anything is written (forgotten.py)
+    hide = hide_forgotten(_source_state(), dlt.secrets.get(SALT_SETTING, str))
+    return described if hide is None else [resource.add_map(hide) for resource in described]
