@@ -52,7 +52,7 @@ from .directories import (
     tags,
 )
 from .exceptions import ConfigurationError
-from .forgotten import hide_forgotten
+from .forgotten import check_salt, hiding_forgotten
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
@@ -280,7 +280,7 @@ def liveagent_source(
         labels(),
         rejected_rows(),
     ]
-    described = [describe(table_variant(resource, rejected_rows_hints())) for resource in resources]
     # contacts `forget` forgot: hashed in every row before anything is written (forgotten.py)
-    hide = hide_forgotten(_source_state(), dlt.secrets.get(SALT_SETTING, str))
-    return described if hide is None else [resource.add_map(hide) for resource in described]
+    check_salt(_source_state(), dlt.secrets.get(SALT_SETTING, str))
+    return [hiding_forgotten(describe(table_variant(resource, rejected_rows_hints())))
+            for resource in resources]

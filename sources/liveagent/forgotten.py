@@ -18,8 +18,12 @@ salt, and once LiveAgent has forgotten the person nothing matches them any more.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+import dlt
+from dlt.common.exceptions import PipelineStateNotAvailable, SourceSectionNotAvailable
+from dlt.extract import DltResource
 
 from .exceptions import ConfigurationError
 from .privacy import SALT_SETTING, keyed_hash
@@ -103,23 +107,46 @@ class Forgotten:
         return value
 
 
-def hide_forgotten(state: Mapping[str, Any], salt: str | None
-                   ) -> Callable[[Any], Any] | None:
-    """The map that hides the contacts the source state lists as forgotten, or None when it
-    lists none. Refuses to run without the salt: without it no row could be recognised."""
+def check_salt(state: Mapping[str, Any], salt: str | None) -> None:
+    """Refuses a run without the salt when the source state lists forgotten contacts: without
+    it no row of theirs could be recognised."""
     ids, emails = forgotten_entries(state)
-    if not ids and not emails:
-        return None
-    if not salt:
+    if (ids or emails) and not salt:
         raise ConfigurationError(
             f"{SALT_SETTING} (env {SALT_SETTING.replace('.', '__').upper()}) is not set, but "
             f"this warehouse has forgotten contacts: without the salt the pipeline cannot keep "
             "them out; set it in .dlt/secrets.toml as when they were forgotten")
-    forgotten = Forgotten(ids, emails, salt)
 
-    def hide(item: Any) -> Any:
-        if isinstance(item, dict):
-            return forgotten.row(item)
+
+_hiders: dict[tuple[tuple[str, ...], tuple[str, ...]], Forgotten] = {}
+
+
+def hide_forgotten(item: Any) -> Any:
+    """The map on every resource: `item` with the values of the contacts the state of the
+    source being extracted lists as forgotten hashed. The state is read per item, not when the
+    source is built: some resources are module-level objects that every source shares, and a
+    map added to them stays for the process."""
+    if not isinstance(item, dict):
         return item
+    try:
+        state = dlt.current.source_state()
+    except (PipelineStateNotAvailable, SourceSectionNotAvailable):
+        return item
+    ids, emails = forgotten_entries(state)
+    if not ids and not emails:
+        return item
+    key = (tuple(sorted(ids)), tuple(sorted(emails)))
+    hider = _hiders.get(key)
+    if hider is None:
+        salt = dlt.secrets.get(SALT_SETTING, str)
+        check_salt(state, salt)
+        hider = _hiders[key] = Forgotten(ids, emails, str(salt))
+    return hider.row(item)
 
-    return hide
+
+def hiding_forgotten(resource: DltResource) -> DltResource:
+    """`resource` with the `hide_forgotten` map, added once."""
+    if not getattr(resource, "_hides_forgotten", False):
+        resource.add_map(hide_forgotten)
+        resource._hides_forgotten = True  # type: ignore[attr-defined]
+    return resource
