@@ -59,7 +59,8 @@ NOT_REACHED = (
     "not reached: report aggregates (report_* tables count this contact's conversations; they "
     "name no one), copies and exports users made, backups and snapshots of the warehouse, "
     "files deleted or replaced on disk (a reader that still has the old DuckDB file open "
-    "keeps it until it closes it), and Postgres' WAL and base backups")
+    "keeps it until it closes it), Postgres' WAL and base backups, and the analyst layer's "
+    "tables until the next --transform rebuilds them")
 # shorter texts are replaced only where they are a whole value: inside other text they would
 # hash parts of unrelated words
 MIN_QUOTED = 20

@@ -52,7 +52,7 @@ from .directories import (
     tags,
 )
 from .exceptions import ConfigurationError
-from .forgotten import check_salt, hiding_forgotten
+from .forgotten import hider_for, hiding_forgotten
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
@@ -156,10 +156,12 @@ def _rereads(per_run: int, short_message_reads: int) -> Rereads:
 
 def _source_state() -> dict[str, Any]:
     """The source state the last load committed (read only here); empty when the source is
-    built outside a pipeline (to check its settings)."""
+    built outside a pipeline, or while the active pipeline's local state cannot be read (the
+    runner builds a source to check the settings before it sets such a state aside and restores
+    it from the destination, and builds the one it extracts after)."""
     try:
         return dlt.current.source_state()
-    except PipelineStateNotAvailable:
+    except (PipelineStateNotAvailable, ValueError):  # JSON decoders' errors are ValueErrors
         return {}
 
 
@@ -281,6 +283,6 @@ def liveagent_source(
         rejected_rows(),
     ]
     # contacts `forget` forgot: hashed in every row before anything is written (forgotten.py)
-    check_salt(_source_state(), dlt.secrets.get(SALT_SETTING, str))
-    return [hiding_forgotten(describe(table_variant(resource, rejected_rows_hints())))
+    hider = hider_for(_source_state(), dlt.secrets.get(SALT_SETTING, str))
+    return [hiding_forgotten(describe(table_variant(resource, rejected_rows_hints())), hider)
             for resource in resources]

@@ -4,7 +4,7 @@ them again in clear text.
 `forget` keeps each forgotten contact in the source state under `forgotten`, as the keyed hashes
 (privacy.keyed_hash, the account's salt) of their contact ids and e-mail addresses, never in
 clear; the state travels with the warehouse (dlt restores it from `_dlt_pipeline_state`). The
-map `hide_forgotten`, added to every resource in `liveagent_source`, replaces what a row holds
+map `HideForgotten`, added to every resource in `liveagent_source`, replaces what a row holds
 of such a contact with its keyed hash before anything is written (load packages included):
 a conversation they own (owner name and e-mail, subject, preview), a message or message group
 of theirs (author id, body), an SLA log row they requested (id and names), a company's e-mail
@@ -21,8 +21,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import dlt
-from dlt.common.exceptions import PipelineStateNotAvailable, SourceSectionNotAvailable
 from dlt.extract import DltResource
 
 from .exceptions import ConfigurationError
@@ -118,35 +116,34 @@ def check_salt(state: Mapping[str, Any], salt: str | None) -> None:
             "them out; set it in .dlt/secrets.toml as when they were forgotten")
 
 
-_hiders: dict[tuple[tuple[str, ...], tuple[str, ...]], Forgotten] = {}
-
-
-def hide_forgotten(item: Any) -> Any:
-    """The map on every resource: `item` with the values of the contacts the state of the
-    source being extracted lists as forgotten hashed. The state is read per item, not when the
-    source is built: some resources are module-level objects that every source shares, and a
-    map added to them stays for the process."""
-    if not isinstance(item, dict):
-        return item
-    try:
-        state = dlt.current.source_state()
-    except (PipelineStateNotAvailable, SourceSectionNotAvailable):
-        return item
+def hider_for(state: Mapping[str, Any], salt: str | None) -> Forgotten | None:
+    """What hides the contacts `state` lists as forgotten; None when it lists none."""
+    check_salt(state, salt)
     ids, emails = forgotten_entries(state)
-    if not ids and not emails:
-        return item
-    key = (tuple(sorted(ids)), tuple(sorted(emails)))
-    hider = _hiders.get(key)
-    if hider is None:
-        salt = dlt.secrets.get(SALT_SETTING, str)
-        check_salt(state, salt)
-        hider = _hiders[key] = Forgotten(ids, emails, str(salt))
-    return hider.row(item)
+    return Forgotten(ids, emails, str(salt)) if ids or emails else None
 
 
-def hiding_forgotten(resource: DltResource) -> DltResource:
-    """`resource` with the `hide_forgotten` map, added once."""
-    if not getattr(resource, "_hides_forgotten", False):
-        resource.add_map(hide_forgotten)
-        resource._hides_forgotten = True  # type: ignore[attr-defined]
+class HideForgotten:
+    """The map on a resource: hashes what a row holds of a forgotten contact, as the source
+    built last says. Held by the resource (`hiding_forgotten`) and told the hider of every
+    source built: some resources are module-level objects every source shares, and a map
+    added to them stays for the process, so it is added once and updated after."""
+
+    def __init__(self) -> None:
+        self.hider: Forgotten | None = None
+
+    def __call__(self, item: Any) -> Any:
+        if self.hider is None or not isinstance(item, dict):
+            return item
+        return self.hider.row(item)
+
+
+def hiding_forgotten(resource: DltResource, hider: Forgotten | None) -> DltResource:
+    """`resource` with its `HideForgotten` map (added once), set to `hider`."""
+    hide: HideForgotten | None = getattr(resource, "_hide_forgotten", None)
+    if hide is None:
+        hide = HideForgotten()
+        resource.add_map(hide)
+        resource._hide_forgotten = hide  # type: ignore[attr-defined]
+    hide.hider = hider
     return resource
