@@ -436,7 +436,9 @@ def summary(options: RunOptions, result: ForgetResult) -> str:
              "state as keyed hashes) until LiveAgent itself forgets them"]
     if result.dropped_pending:
         lines.append("a load package not loaded yet was dropped: the next run reads it again")
-    lines.append(f"pipelines directory: {result.pruned_packages} loaded load packages deleted")
+    packages = "1 loaded load package" if result.pruned_packages == 1 else \
+        f"{result.pruned_packages} loaded load packages"
+    lines.append(f"pipelines directory: {packages} deleted")
     if result.duckdb_clear_left is not None:
         lines.append("DuckDB file rewritten: its free blocks held the old values; "
                      + ("no clear e-mail or contact id of the contact is left in its bytes"
