@@ -21,6 +21,7 @@ from liveagent_fake.models import Account
 from pipelines.forget import FORGOT, NOT_REACHED
 from pipelines.liveagent_pipeline import main
 from pipelines.read_copy import writer_path
+from sources.liveagent.forgotten import Forgotten
 from sources.liveagent.privacy import keyed_hash
 from tests.support import ZONE, make_account
 from tests.warehouse import Target
@@ -282,3 +283,27 @@ def test_forget_help(capsys: pytest.CaptureFixture[str]) -> None:
     for words in ("--email", "--contact-id", "--destination", "--duckdb-path", "--dataset",
                   "--account", "--pipelines-dir", "keyed hash", "later runs hash"):
         assert words in out, words
+
+
+def test_later_rows_of_a_forgotten_contact_are_hashed_in_every_shape() -> None:
+    """The map of later runs on rows the fake account above does not produce: a rejected row's
+    raw JSON, a company's e-mail entries, an SLA log row; other contacts' rows as they are."""
+    salt, email, contact = "s", "Ann.Lee@example.org", "c0ntact1"
+    hider = Forgotten({keyed_hash(contact, salt)}, {keyed_hash(email.lower(), salt)}, salt)
+    raw = json.dumps({"owneremail": email, "ownername": "Ann Lee", "conversationid": "x"},
+                     ensure_ascii=True, sort_keys=True)
+    rejected = hider.row({"table_name": "conversations", "raw_json": raw})
+    assert email not in rejected["raw_json"] and "Ann Lee" not in rejected["raw_json"]
+    assert json.loads(rejected["raw_json"])["owneremail"] == keyed_hash(email, salt)
+    company = hider.row({"emails": [email, "boss@example.org"],
+                         "unique_fields": [{"code": "email", "value": email}]})
+    assert company == {"emails": [keyed_hash(email, salt), "boss@example.org"],
+                       "unique_fields": [{"code": "email", "value": keyed_hash(email, salt)}]}
+    sla = hider.row({"req_contactid": contact, "req_firstname": "Ann", "req_lastname": "Lee",
+                     "agent_firstname": "Bo"})
+    assert sla == {"req_contactid": keyed_hash(contact, salt), "agent_firstname": "Bo",
+                   "req_firstname": keyed_hash("Ann", salt),
+                   "req_lastname": keyed_hash("Lee", salt)}
+    other = {"owneremail": "someone@example.org", "ownername": "Ann Lee", "userid": "other1",
+             "message": "hello"}
+    assert hider.row(dict(other)) == other
