@@ -113,6 +113,9 @@ def forget(options: RunOptions, email: str | None = None, contact_id: str | None
     """Forgets the contact of `email` or `contact_id` in the target of `options`."""
     key = salt()
     check_dataset(options.dataset)
+    if options.destination not in ("duckdb", "postgres"):
+        raise UsageError(f"forget works on DuckDB and Postgres, not on {options.destination}: "
+                         "its tables are changed by SQL in one transaction")
     given = email_key(email) if email is not None else (contact_id or "").strip()
     if not given:
         raise UsageError("forget needs a non-empty --email or --contact-id")

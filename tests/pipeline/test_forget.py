@@ -275,6 +275,17 @@ def test_forget_refuses_without_salt_or_contact(
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_forget_refuses_a_destination_without_sql(
+    salted: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["forget", "--destination", "filesystem", "--email", "a@example.org",
+                 "--pipelines-dir", str(salted / "pipelines")]) == 2
+    assert capsys.readouterr().err == (
+        "liveagent-pipeline: forget works on DuckDB and Postgres, not on filesystem: its "
+        "tables are changed by SQL in one transaction\n")
+    assert not (salted / "pipelines").exists()
+
+
 def test_forget_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["forget", "--help"])
