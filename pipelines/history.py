@@ -58,9 +58,12 @@ RUN_COLUMNS = {
     "run_id": "Id of the run: the pipeline's name, @, when it started (UTC, ISO 8601)",
     "started_at": "When the run started (UTC)",
     "finished_at": "When the run ended (UTC)",
-    "outcome": "loaded; loaded, N rows rejected; loaded, N tables failed; or failed",
-    "detail": "Why the run failed, or the line naming the tables that failed; NULL otherwise",
-    "rows_written": "Rows written into the tables (new or changed rows; rejected_rows apart)",
+    "outcome": "loaded; loaded, N rows rejected; loaded, N tables failed; failed; or forgot a "
+               "contact (liveagent-pipeline forget)",
+    "detail": "Why the run failed, or the line naming the tables that failed; of a forget, the "
+              "contact's keyed hash and the rows hashed per table; NULL otherwise",
+    "rows_written": "Rows written into the tables (new or changed rows; rejected_rows apart); "
+                    "of a forget, the rows it hashed",
     "requests": "Requests sent to LiveAgent",
     "rate_limit_wait_seconds": "Seconds spent waiting for the rate limit",
     "loads": "dlt loads the run committed (a long backfill commits several)",

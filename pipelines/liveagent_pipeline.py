@@ -9,6 +9,8 @@
     liveagent-pipeline dashboard [--duckdb-path FILE] [--dataset NAME] [--dashboard-port PORT]
     liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
     liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
+    liveagent-pipeline forget (--email ADDRESS | --contact-id ID) [--destination ...]
+                              [--duckdb-path FILE] [--dataset NAME] [--account NAME]
 
 Configuration comes the dlt way: `.dlt/config.toml` and `.dlt/secrets.toml` in the working
 directory, or `SOURCES__LIVEAGENT__*` environment variables; every default lives in code.
@@ -36,7 +38,7 @@ from typing import Any, NoReturn
 import dlt
 from dlt.common import logger as dlt_logger
 
-from pipelines import dashboard, demo, duckdb_commands
+from pipelines import dashboard, demo, duckdb_commands, forget
 from pipelines.accounts import Account, account_named
 from pipelines.errors import (
     EXIT_OK,
@@ -90,7 +92,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run = commands.add_parser("run", help="one ELT run")
     status = commands.add_parser(
         "status", help="where the backfill stands and what is left, without loading anything")
-    for command in (run, status):
+    forget_parser = commands.add_parser(
+        "forget", help="hash what the warehouse holds about one contact (an erasure request), "
+        "and keep later runs from loading them in clear text",
+        description=forget.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    forget.add_arguments(forget_parser)
+    for command in (run, status, forget_parser):
         command.add_argument("--destination", default="duckdb",
                              help="duckdb (default), postgres, or any dlt destination's name "
                              "(filesystem, motherduck, ...), configured the dlt way")
@@ -129,6 +136,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--keep-load-packages", type=int, default=DEFAULT_KEPT_LOAD_PACKAGES,
                      metavar="N", help="loaded packages kept in the pipelines directory for "
                      f"inspection (default {DEFAULT_KEPT_LOAD_PACKAGES}); older ones are deleted")
+    forget_parser.add_argument("--pipelines-dir", help="where dlt keeps local pipeline state")
+    forget_parser.add_argument("--debug", action="store_true",
+                               help="print the traceback of a failure")
     demo_parser = commands.add_parser(
         "demo", help="run the pipeline against a bundled fake account (no login needed)")
     demo.add_arguments(demo_parser)
@@ -153,7 +163,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     target = {"destination": args.destination, "dataset": args.dataset,
               "duckdb_path": args.duckdb_path, "pipelines_dir": args.pipelines_dir,
               "pipeline_name": args.pipeline_name}
-    if args.command == "status":
+    if args.command in ("status", "forget"):
         return RunOptions(**target)
     return RunOptions(
         **target, resources=[n.strip() for n in args.resources.split(",") if n.strip()],
@@ -228,6 +238,9 @@ def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[s
     options, settings = for_account(args, run_options(args), account)
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
+    if args.command == "forget":
+        done = forget.forget(options, args.email, args.contact_id, context.say)
+        return forget.summary(options, done), EXIT_OK
     if args.confirm_deletes:  # for this run only: not a setting that stays on
         settings["confirm_deletes"] = True
     result = run_pipeline(options, context=context, **settings)

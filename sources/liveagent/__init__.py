@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import PipelineStateNotAvailable
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
@@ -52,10 +53,11 @@ from .directories import (
     tags,
 )
 from .exceptions import ConfigurationError
+from .forgotten import hider_for, hiding_forgotten
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
-from .privacy import Privacy, checked_privacy
+from .privacy import SALT_SETTING, Privacy, checked_privacy
 from .reading import Reading, table_variant
 from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
@@ -151,6 +153,17 @@ def _rereads(per_run: int, short_message_reads: int) -> Rereads:
         if value < 1:
             raise ConfigurationError(f"sources.liveagent.{name} must be at least 1, got {value}")
     return Rereads(per_run, short_message_reads)
+
+
+def _source_state() -> dict[str, Any]:
+    """The source state the last load committed (read only here); empty when the source is
+    built outside a pipeline, or while the active pipeline's local state cannot be read (the
+    runner builds a source to check the settings before it sets such a state aside and restores
+    it from the destination, and builds the one it extracts after)."""
+    try:
+        return dlt.current.source_state()
+    except (PipelineStateNotAvailable, ValueError):  # JSON decoders' errors are ValueErrors
+        return {}
 
 
 # -- the source ------------------------------------------------------------------------------
@@ -276,7 +289,11 @@ def liveagent_source(
         labels(),
         rejected_rows(),
     ]
-    return [_private(describe(table_variant(resource, rejected_rows_hints())), private)
+    # columns excluded or hashed first, then contacts `forget` forgot: hashed in every row
+    # before anything is written (forgotten.py); a value privacy hashed is not hashed again
+    hider = hider_for(_source_state(), privacy_salt or dlt.secrets.get(SALT_SETTING, str))
+    return [hiding_forgotten(_private(describe(table_variant(resource, rejected_rows_hints())),
+                                      private), hider)
             for resource in resources]
 
 
