@@ -58,7 +58,7 @@ from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
 from .privacy import SALT_SETTING, Privacy, checked_privacy
-from .reading import Reading, table_variant
+from .reading import Reading, shared_map, table_variant
 from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
 from .settings import (
@@ -304,6 +304,6 @@ def _private(resource: DltResource, privacy: Privacy) -> DltResource:
     gives the transformers piped from it passes the step too: the columns they are made from
     cannot be excluded or hashed, see privacy._NEEDED.)"""
     if not privacy:
-        return resource
+        return shared_map(resource, "_privacy", None)
     own = resource.table_name if isinstance(resource.table_name, str) else None
-    return privacy.apply_hints(resource).add_map(privacy.row_map(own))
+    return shared_map(privacy.apply_hints(resource), "_privacy", privacy.row_map(own))

@@ -4,7 +4,7 @@ them again in clear text.
 `forget` keeps each forgotten contact in the source state under `forgotten`, as the keyed hashes
 (privacy.keyed_hash, the account's salt) of their contact ids and e-mail addresses, never in
 clear; the state travels with the warehouse (dlt restores it from `_dlt_pipeline_state`). The
-map `HideForgotten`, added to every resource in `liveagent_source`, replaces what a row holds
+map `hiding_forgotten`, added to every resource in `liveagent_source`, replaces what a row holds
 of such a contact with its keyed hash before anything is written (load packages included):
 a conversation they own (owner name and e-mail, subject, preview), a message or message group
 of theirs (author id, body), an SLA log row they requested (id and names), a company's e-mail
@@ -25,6 +25,7 @@ from dlt.extract import DltResource
 
 from .exceptions import ConfigurationError
 from .privacy import SALT_SETTING, keyed_hash
+from .reading import shared_map
 
 STATE_KEY = "forgotten"  # in the source state: {"ids": [hash, ...], "emails": [hash, ...]}
 # the columns of a contact's own rows that hold what they wrote or who they are
@@ -123,27 +124,9 @@ def hider_for(state: Mapping[str, Any], salt: str | None) -> Forgotten | None:
     return Forgotten(ids, emails, str(salt)) if ids or emails else None
 
 
-class HideForgotten:
-    """The map on a resource: hashes what a row holds of a forgotten contact, as the source
-    built last says. Held by the resource (`hiding_forgotten`) and told the hider of every
-    source built: some resources are module-level objects every source shares, and a map
-    added to them stays for the process, so it is added once and updated after."""
-
-    def __init__(self) -> None:
-        self.hider: Forgotten | None = None
-
-    def __call__(self, item: Any) -> Any:
-        if self.hider is None or not isinstance(item, dict):
-            return item
-        return self.hider.row(item)
-
-
 def hiding_forgotten(resource: DltResource, hider: Forgotten | None) -> DltResource:
-    """`resource` with its `HideForgotten` map (added once), set to `hider`."""
-    hide: HideForgotten | None = getattr(resource, "_hide_forgotten", None)
-    if hide is None:
-        hide = HideForgotten()
-        resource.add_map(hide)
-        resource._hide_forgotten = hide  # type: ignore[attr-defined]
-    hide.hider = hider
-    return resource
+    """`resource` with the map that hashes what a row holds of a forgotten contact, as the
+    source built last says (one step per resource: `reading.shared_map`)."""
+    def hide(item: Any, meta: Any = None) -> Any:
+        return hider.row(item) if hider is not None and isinstance(item, dict) else item
+    return shared_map(resource, "_hide_forgotten", hide if hider is not None else None)

@@ -4,7 +4,7 @@ table."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,4 +148,31 @@ def table_variant(resource: DltResource, hints: dict[str, Any]) -> DltResource:
     table_name = hints["table_name"]
     resource.apply_hints(table_name=table_name, columns={}, create_table_variant=True)
     resource.apply_hints(**{"merge_key": "", **hints}, create_table_variant=True)
+    return resource
+
+
+class SharedMap:
+    """A map step a resource gets once and every new source points at its own function.
+    dlt's `|` returns the transformer it pipes into, so the module-level transformers
+    (message_groups, messages) are the same objects in every source a process builds: a map
+    added per build would stay and pile up (measured: one more step per build, so a second
+    load of one run hashed a hashed value again)."""
+
+    def __init__(self) -> None:
+        self.function: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, item: Any, meta: Any = None) -> Any:
+        return item if self.function is None else self.function(item, meta)
+
+
+def shared_map(resource: DltResource, slot: str,
+               function: Callable[[Any, Any], Any] | None) -> DltResource:
+    """`resource` with its `SharedMap` named `slot` (added once) set to `function` (None: the
+    step passes items through)."""
+    step: SharedMap | None = getattr(resource, slot, None)
+    if step is None:
+        step = SharedMap()
+        resource.add_map(step)
+        setattr(resource, slot, step)
+    step.function = function
     return resource

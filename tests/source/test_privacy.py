@@ -11,6 +11,7 @@ import pytest
 import tomlkit
 from dlt.extract.items import TableNameMeta
 
+from sources.liveagent import liveagent_source
 from sources.liveagent.deletions import LoadedRow
 from sources.liveagent.exceptions import BadRowError
 from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, checked_privacy, keyed_hash
@@ -155,3 +156,14 @@ def test_the_documented_example_is_valid() -> None:
     assert {("messages", "message"), ("companies", "unique_fields")} <= privacy.exclude
     secrets = (CONFIG.parent / "example.secrets.toml").read_text()
     assert "# privacy_salt = " in secrets and "SOURCES__LIVEAGENT__PRIVACY_SALT" in secrets
+
+
+def test_a_second_source_in_one_process_does_not_add_its_maps_again() -> None:
+    """dlt's `|` reuses the module-level transformers (messages, message_groups) in every
+    source: a privacy map added per build piled up and hashed a hashed value again."""
+    settings = {"base_url": "http://127.0.0.1:9", "api_key": "k", "privacy_salt": "salt",
+                "privacy": {"hash": ["messages.userid"]}}
+    first = {name: len(r._pipe.steps) for name, r in liveagent_source(**settings).resources.items()}
+    second = {name: len(r._pipe.steps)
+              for name, r in liveagent_source(**settings).resources.items()}
+    assert second == first
