@@ -68,6 +68,8 @@ def _json_object(path: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # before the address is printed: a caller may stop the fake as soon as it has read it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.monotonic()
     account = Account(
@@ -85,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"api key: {args.api_key}   stop with Ctrl+C", flush=True)
     if args.real_world.enabled():
         print(f"real-world behaviours: {', '.join(args.real_world.enabled())}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
             time.sleep(3600)
