@@ -57,7 +57,7 @@ from .forgotten import hider_for, hiding_forgotten
 from .history import OpenVersions, conversation_status_changes
 from .isolation import Failures, Group, Isolation
 from .labels import labels
-from .privacy import SALT_SETTING, Privacy, checked_privacy
+from .privacy import Privacy, checked_privacy
 from .reading import Reading, shared_map, table_variant
 from .rejections import Rereads, rejected_rows, rejected_rows_hints
 from .reports import ReportPlan, report_history_days, report_resources
@@ -291,7 +291,7 @@ def liveagent_source(
     ]
     # columns excluded or hashed first, then contacts `forget` forgot: hashed in every row
     # before anything is written (forgotten.py); a value privacy hashed is not hashed again
-    hider = hider_for(_source_state(), privacy_salt or dlt.secrets.get(SALT_SETTING, str))
+    hider = hider_for(_source_state(), privacy_salt)
     return [hiding_forgotten(_private(describe(table_variant(resource, rejected_rows_hints())),
                                       private), hider)
             for resource in resources]

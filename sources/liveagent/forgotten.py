@@ -127,6 +127,9 @@ def hider_for(state: Mapping[str, Any], salt: str | None) -> Forgotten | None:
 def hiding_forgotten(resource: DltResource, hider: Forgotten | None) -> DltResource:
     """`resource` with the map that hashes what a row holds of a forgotten contact, as the
     source built last says (one step per resource: `reading.shared_map`)."""
+    if hider is None:
+        return shared_map(resource, "_hide_forgotten", None)
+
     def hide(item: Any, meta: Any = None) -> Any:
-        return hider.row(item) if hider is not None and isinstance(item, dict) else item
-    return shared_map(resource, "_hide_forgotten", hide if hider is not None else None)
+        return hider.row(item) if isinstance(item, dict) else item
+    return shared_map(resource, "_hide_forgotten", hide)
