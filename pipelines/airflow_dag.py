@@ -61,7 +61,8 @@ def build_dag(dag_id: str = "liveagent", schedule: str | None = "@hourly",
     with DAG(dag_id, schedule=schedule, start_date=datetime(2026, 1, 1), catchup=False,
              max_active_runs=1, default_args={"retries": retries,
                                               "retry_delay": retry_delay}) as dag:
-        for account in accounts or [None]:
+        targets: list[Account | None] = [*accounts] or [None]
+        for account in targets:
             _load_task(account, RunOptions(**options), fail_on_rejected_rows)
     return dag
 

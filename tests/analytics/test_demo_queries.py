@@ -29,8 +29,9 @@ def readme_queries() -> list[str]:
 
 
 def test_the_docs_transform_commands_are_those_the_tests_run() -> None:
-    commands = [line.removeprefix(".venv/bin/") for name in ("demo-transform", "transform")
-                for line in doc_block(name).commands() if "pip install" not in line]
+    commands = [line.removeprefix(".venv/bin/")
+                for block in (doc_block("demo-transform"), doc_block("transform"))
+                for line in block.commands() if "pip install" not in line]
     assert commands == TRANSFORM_COMMANDS
 
 
