@@ -1,8 +1,15 @@
-"""Helpers shared by the tests: an HTTP client of the fake and account factories."""
+"""Helpers shared by the tests: an HTTP client of the fake, account factories, and the fenced
+blocks of the documentation (README.md and docs/*.md) that the tests in tests/docs/ run."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
@@ -114,3 +121,88 @@ def assert_error(response, status: int) -> dict:
     assert error["statuscode"] == status
     assert error["errormessage"]
     return error
+
+
+ROOT = Path(__file__).parents[1]
+# a fenced block, with the HTML comment right before it (its doc-test marker), if any
+_FENCED = re.compile(r"(?:^<!-- (?P<marker>.*?) -->\n)?^```(?P<lang>[^\n`]*)\n(?P<text>.*?)^```$",
+                     re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class DocBlock:
+    """A fenced block of the documentation. `marker` is the HTML comment before it:
+    `doc-test: NAME` (a block a test in tests/docs/ runs, or a transcript it compares, by that
+    name), `doc-test: not run: REASON`, `doc-test: not compared: REASON`, or another tool's
+    (`test-command`: .ci/run; `analyst-query`: tests/analytics/test_demo_queries.py)."""
+
+    path: Path
+    line: int
+    lang: str
+    marker: str
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def name(self) -> str:
+        """The NAME of a `doc-test: NAME` marker, else ''."""
+        found = re.fullmatch(r"doc-test: ([a-z0-9-]+)", self.marker)
+        return found.group(1) if found else ""
+
+    def commands(self) -> list[str]:
+        """The block's shell lines without their comments and blank lines."""
+        lines = (re.sub(r"\s+#\s.*$", "", line).strip() for line in self.text.splitlines())
+        return [line for line in lines if line and not line.startswith("#")]
+
+
+def doc_pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def doc_blocks() -> list[DocBlock]:
+    blocks = []
+    for path in doc_pages():
+        text = path.read_text(encoding="utf-8")
+        for found in _FENCED.finditer(text):
+            blocks.append(DocBlock(path, text.count("\n", 0, found.start("lang")) + 1,
+                                   found["lang"].strip(), found["marker"] or "", found["text"]))
+    return blocks
+
+
+def doc_block(name: str) -> DocBlock:
+    """The one block marked `<!-- doc-test: NAME -->`."""
+    [block] = [block for block in doc_blocks() if block.name == name]
+    return block
+
+
+# lines that install the project: CI's own install (the README's test command) runs them
+_INSTALL = re.compile(r"^(python3\.11 -m venv |\S*pip install )")
+
+
+def run_doc_block(block: DocBlock, cwd: Path, env: dict[str, str],
+                  substitutions: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs a shell block as one bash script (`set -e`, so its `export`s hold for the lines
+    after them) in `cwd`, with every `substitutions` key replaced by its value (the docs'
+    account URL by the fake's, ...); stdout and stderr together, as a terminal shows them."""
+    lines = [line for line in block.text.splitlines() if not _INSTALL.match(line)]
+    script = "\n".join(lines)
+    for placeholder, value in (substitutions or {}).items():
+        script = script.replace(placeholder, value)
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=240)
+
+
+def doc_env(data_dir: Path, on_path: bool = True, **variables: str) -> dict[str, str]:
+    """The environment a doc block runs in: this venv's scripts on PATH (`on_path`), dlt's data
+    directory (the default pipelines directory) in `data_dir`, no LiveAgent settings but
+    `variables`."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("SOURCES__", "LIVEAGENT__", "DESTINATION__"))}
+    if on_path:
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(DLT_DATA_DIR=str(data_dir), RUNTIME__DLTHUB_TELEMETRY="false", **variables)
+    return env
