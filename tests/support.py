@@ -196,13 +196,14 @@ def run_doc_block(block: DocBlock, cwd: Path, env: dict[str, str],
                           timeout=240)
 
 
-def doc_env(data_dir: Path, on_path: bool = True, **variables: str) -> dict[str, str]:
-    """The environment a doc block runs in: this venv's scripts on PATH (`on_path`), dlt's data
-    directory (the default pipelines directory) in `data_dir`, no LiveAgent settings but
-    `variables`."""
+def doc_env(data_dir: Path, scripts: Path | None = Path(sys.executable).parent,
+            **variables: str) -> dict[str, str]:
+    """The environment a doc block runs in: a venv's `scripts` on PATH (this one's unless
+    told), dlt's data directory (the default pipelines directory) in `data_dir`, no LiveAgent
+    settings but `variables`."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("SOURCES__", "LIVEAGENT__", "DESTINATION__"))}
-    if on_path:
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if scripts:
+        env["PATH"] = f"{scripts}{os.pathsep}{env.get('PATH', '')}"
     env.update(DLT_DATA_DIR=str(data_dir), RUNTIME__DLTHUB_TELEMETRY="false", **variables)
     return env

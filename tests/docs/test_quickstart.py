@@ -32,7 +32,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     workdir = tmp_path_factory.mktemp("demo-run")
     (workdir / ".venv").symlink_to(Path(sys.executable).parents[1])  # the venv "installed"
-    env = doc_env(workdir / "dlt", on_path=False)  # the README runs .venv/bin/...
+    env = doc_env(workdir / "dlt", scripts=None)  # the README runs .venv/bin/...
     done = run_doc_block(doc_block("demo"), workdir, env)
     assert done.returncode == 0, done.stdout
     return Demo(workdir, done.stdout, env)
