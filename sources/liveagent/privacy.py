@@ -165,6 +165,20 @@ class Privacy:
                                      create_table_variant=True)
         return resource
 
+    def note(self, made_from: Iterable[str]) -> str | None:
+        """What a column made from the warehouse columns `made_from` (`table.column`, the
+        analyst layer's lineage) says of this setting: the column's own note when it is one
+        excluded or hashed column, else which of them are; None when none is."""
+        columns = [tuple(name.split(".", 1)) for name in made_from]
+        excluded = [".".join(c) for c in columns if c in self.exclude]
+        hashed = [".".join(c) for c in columns if c in self.hash]
+        if len(columns) == 1 and (excluded or hashed):
+            return EXCLUDED_NOTE if excluded else HASHED_NOTE
+        said = [f"{verb} ({', '.join(names)})" for verb, names in
+                (("excludes", excluded), ("hashes", hashed)) if names]
+        return f"Made from columns sources.liveagent.privacy {' and '.join(said)}" \
+            if said else None
+
     # -- the rows ----------------------------------------------------------------------------
     def requested_columns(self, table: str) -> str | None:
         """The `columns` parameter of a report endpoint that takes one: every documented column
