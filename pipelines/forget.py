@@ -9,17 +9,20 @@ that holds one of these is replaced by its keyed hash (privacy.keyed_hash, the a
 
 - anywhere in the dataset: their e-mail addresses (inside any text) and contact ids (a value
   that is the id, or the id as a JSON string);
-- in the rows of their conversations (any table with a `conversationid` of one of them): also
-  their names, what they wrote (inside other messages too: a reply that quotes them), and the
+- in the rows of their conversations (any table with a `conversationid` of one of them, and a
+  rejected row whose raw JSON holds their e-mail or id): also their names, what they wrote (inside other messages too: a reply that quotes them), and the
   requester's first and last name of the SLA log.
 
 Nothing else is touched: a row is changed only where one of these values occurs in it, and
-only that value. All changes commit in one transaction. Before them, the contact's hashed id
-and e-mail go into the source state (`sources/liveagent/forgotten.py`), so later runs hash them
-before anything is written, until LiveAgent itself forgets the person. After them the
-pipeline's loaded load packages are deleted, the DuckDB file is rewritten (CHECKPOINT leaves
-old values in free blocks) and its bytes checked for the clear values, Postgres is VACUUMed,
-and the run history gets a row (the keyed hash of the contact, never the address).
+only that value. All changes commit in one transaction. Before them, the contact's hashed ids,
+e-mails and conversation ids go into the source state (`sources/liveagent/forgotten.py`), so
+later runs hash them before anything is written, until LiveAgent itself forgets the person.
+After them the analyst layer, when the target has one, is built again (the dbt run of
+`--transform`: its marts are copies of the rows), every loaded load package of the pipeline is
+deleted (whatever `--keep-load-packages` keeps after runs), the DuckDB file is rewritten
+(CHECKPOINT leaves old values in free blocks) and its bytes checked for the clear values,
+Postgres is VACUUMed, and the run history gets a row (the keyed hash of the contact, never the
+address).
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ import dlt
 from dlt.destinations.sql_client import SqlClientBase
 
 from pipelines import duckdb_file, history
+from pipelines.accounts import Account
 from pipelines.configuration import check_dataset
 from pipelines.options import RunOptions, UsageError
+from pipelines.runner import build_analyst_layer
 from pipelines.targets import (
     describe_target,
     exclusive,
@@ -48,7 +53,17 @@ from pipelines.targets import (
     published,
     wait_for_duckdb_file,
 )
-from sources.liveagent.forgotten import email_key, forgotten_entries, remember
+from pipelines.transform import TransformResult, has_analyst_layer
+from pipelines.transform import summary as transform_summary
+from sources.liveagent.forgotten import (
+    MIN_QUOTED,
+    Entries,
+    email_key,
+    forgotten_entries,
+    longest_first,
+    remember,
+    replace_quoted,
+)
 from sources.liveagent.privacy import SALT_SETTING, keyed_hash
 
 DLT_TABLES = ("_dlt_loads", "_dlt_version", "_dlt_pipeline_state")
@@ -59,11 +74,7 @@ NOT_REACHED = (
     "not reached: report aggregates (report_* tables count this contact's conversations; they "
     "name no one), copies and exports users made, backups and snapshots of the warehouse, "
     "files deleted or replaced on disk (a reader that still has the old DuckDB file open "
-    "keeps it until it closes it), Postgres' WAL and base backups, and the analyst layer's "
-    "tables until the next --transform rebuilds them")
-# shorter texts are replaced only where they are a whole value: inside other text they would
-# hash parts of unrelated words
-MIN_QUOTED = 20
+    "keeps it until it closes it), and Postgres' WAL and base backups")
 
 
 @dataclass
@@ -91,6 +102,7 @@ class ForgetResult:
     dropped_pending: bool = False
     duckdb_clear_left: int | None = None  # clear values still in the DuckDB files' bytes
     vacuumed: list[str] = field(default_factory=list)
+    transformed: TransformResult | None = None  # the analyst layer, rebuilt
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,19 +111,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--contact-id", help="the contact's LiveAgent id (messages' userid)")
 
 
-def salt() -> str:
-    value = dlt.secrets.get(SALT_SETTING, str)
+def salt(account: Account | None = None) -> str:
+    """The salt of the keyed hash: the account's own, else the shared one."""
+    own = account.settings.get("privacy_salt") if account is not None else None
+    value = own or dlt.secrets.get(SALT_SETTING, str)
     if not value:
         env = SALT_SETTING.replace(".", "__").upper()
-        raise UsageError(f"forget needs {SALT_SETTING} (env {env}), the secret salt of the "
-                         "keyed hash: set it in .dlt/secrets.toml and keep it")
+        where = account.where_to_set("privacy_salt") if account is not None else \
+            f"{SALT_SETTING} (env {env})"
+        raise UsageError(f"forget needs {where}, the secret salt of the keyed hash: set it in "
+                         ".dlt/secrets.toml and keep it")
     return str(value)
 
 
 def forget(options: RunOptions, email: str | None = None, contact_id: str | None = None,
-           say: Callable[[str], None] = lambda _: None) -> ForgetResult:
-    """Forgets the contact of `email` or `contact_id` in the target of `options`."""
-    key = salt()
+           say: Callable[[str], None] = lambda _: None,
+           source_options: dict[str, Any] | None = None) -> ForgetResult:
+    """Forgets the contact of `email` or `contact_id` in the target of `options`;
+    `source_options`: the account's own settings, if any (its salt, zone, business hours and
+    privacy settings for the analyst layer)."""
+    source_options = source_options or {}
+    key = salt(options.account)
     check_dataset(options.dataset)
     if options.destination not in ("duckdb", "postgres"):
         raise UsageError(f"forget works on DuckDB and Postgres, not on {options.destination}: "
@@ -137,22 +157,25 @@ def forget(options: RunOptions, email: str | None = None, contact_id: str | None
                           contact_id=given if email is None else None)
             planned = plan(client, person, key) if not person.empty else {}
         subject = keyed_hash(given, key)
-        ids, emails = forgotten_entries(_source_state(pipeline))
+        known = forgotten_entries(_source_state(pipeline))
         if not planned:
-            if subject in ids | emails:
+            if subject in known.ids | known.emails:
                 return ForgetResult(subject, {}, already=True)
             what = "e-mail" if email is not None else "contact id"
             raise UsageError(f"no contact with this {what} in {describe_target(options)}: "
                              "nothing changed (check the address, --dataset and --account)")
         # first the state: should the rewrite fail, later runs already hash the contact
-        _remember(pipeline, {keyed_hash(i, key) for i in person.ids},
-                  {keyed_hash(email_key(e), key) for e in person.emails})
+        _remember(pipeline, Entries({keyed_hash(i, key) for i in person.ids},
+                                    {keyed_hash(email_key(e), key) for e in person.emails},
+                                    {keyed_hash(c, key) for c in person.conversations}))
         copy.changed()
         with pipeline.sql_client() as client:
             with client.begin_transaction():
                 by_table = apply(client, plan(client, person, key))
             vacuumed = reclaim(client, options, by_table)
         result = ForgetResult(subject, by_table, dropped_pending=dropped, vacuumed=vacuumed)
+        if has_analyst_layer(pipeline):  # its marts are copies: built again from the hashes
+            result.transformed = build_analyst_layer(pipeline, source_options)
         _record(pipeline, started_at, result)
         result.pruned_packages = len(pipeline.list_completed_load_packages())
         prune_loaded_packages(pipeline, keep=0)
@@ -170,11 +193,11 @@ def _source_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
     return state
 
 
-def _remember(pipeline: dlt.Pipeline, ids: set[str], emails: set[str]) -> None:
+def _remember(pipeline: dlt.Pipeline, found: Entries) -> None:
     """Adds the contact's hashes to the source state and commits it to the destination with a
     load of the state alone (dlt extracts a changed state into a package of its own)."""
     with pipeline.managed_state(extract_state=True) as state:
-        remember(state.setdefault("sources", {}).setdefault("liveagent", {}), ids, emails)
+        remember(state.setdefault("sources", {}).setdefault("liveagent", {}), found)
     pipeline.normalize()
     pipeline.load().raise_on_failed_jobs()
 
@@ -281,9 +304,9 @@ class Hider:
     def __init__(self, person: Person, salt: str) -> None:
         self.salt = salt
         self.ids = person.ids
-        self.emails = _longest_first(person.emails)
+        self.emails = longest_first(person.emails)
         quotable = person.names | {t for t in person.texts if len(t) >= MIN_QUOTED}
-        self.quoted = _longest_first(quotable)
+        self.quoted = longest_first(quotable)
         self.whole = person.texts | person.names
         self.name_parts = person.name_parts
 
@@ -297,30 +320,14 @@ class Hider:
                 (tied and column.startswith("req_") and value in self.name_parts):
             return self._hash(value)
         for email in self.emails:
-            value = _replace(value, email, self._hash(email), json_column)
+            value = replace_quoted(value, email, self._hash(email), json_column)
         if json_column:
             for contact in self.ids:
                 value = value.replace(json.dumps(contact), json.dumps(self._hash(contact)))
         if tied:
             for quoted in self.quoted:
-                value = _replace(value, quoted, self._hash(quoted), True)
+                value = replace_quoted(value, quoted, self._hash(quoted), True)
         return value
-
-
-def _longest_first(values: Iterable[str]) -> list[str]:
-    return sorted(values, key=lambda v: (-len(v), v))
-
-
-def _replace(text: str, value: str, hashed: str, escaped_forms: bool) -> str:
-    """`text` with `value` replaced by `hashed`, also as JSON writes it (escaped, ASCII or not)
-    when `escaped_forms`."""
-    text = text.replace(value, hashed)
-    if escaped_forms:
-        for ascii_only in (True, False):
-            form = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
-            if form != value:
-                text = text.replace(form, hashed)
-    return text
 
 
 Change = tuple[str, dict[str, tuple[str, str]]]  # (_dlt_id, {column: (new value, type)})
@@ -338,6 +345,9 @@ def plan(client: SqlClientBase[Any], person: Person, salt: str) -> dict[str, lis
             continue
         tied, tied_with = (f"conversationid IN {tied_in}", tied_args) \
             if "conversationid" in columns else ("1 = 0", [])
+        if "raw_json" in columns and probes:  # a rejected row of theirs, as it was read
+            tied = " OR ".join(["strpos(CAST(raw_json AS TEXT), %s) > 0"] * len(probes))
+            tied_with = probes
         anywhere = " OR ".join(f"strpos(CAST({client.escape_column_name(c)} AS TEXT), %s) > 0"
                                for c in texts for _ in probes) or "1 = 0"
         args = [p for _ in texts for p in probes]
@@ -443,7 +453,10 @@ def summary(options: RunOptions, result: ForgetResult) -> str:
         lines.append("a load package not loaded yet was dropped: the next run reads it again")
     packages = "1 loaded load package" if result.pruned_packages == 1 else \
         f"{result.pruned_packages} loaded load packages"
-    lines.append(f"pipelines directory: {packages} deleted")
+    lines.append(f"pipelines directory: {packages} deleted (every one, whatever "
+                 "--keep-load-packages keeps after runs: they hold the rows as loaded)")
+    if result.transformed is not None:
+        lines.append(f"{transform_summary(result.transformed)}: rebuilt from the hashed rows")
     if result.duckdb_clear_left is not None:
         lines.append("DuckDB file rewritten: its free blocks held the old values; "
                      + ("no clear e-mail or contact id of the contact is left in its bytes"
