@@ -1,6 +1,7 @@
 """`liveagent-pipeline forget`: a contact's e-mail, name and messages leave every table of the
-warehouse and every file of the pipelines directory, other contacts stay as they were, and a
-later run does not bring them back (issue 21)."""
+warehouse (the analyst layer's too) and every file of the pipelines directory, other contacts
+stay as they were, and a later run does not bring them back, nor what others write about them
+(issue 21)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import pytest
 
 from liveagent_fake.dataset import Customer
 from liveagent_fake.models import Account
+from liveagent_fake.server import FakeLiveAgent
 from pipelines.forget import FORGOT, NOT_REACHED
 from pipelines.liveagent_pipeline import main
 from pipelines.read_copy import writer_path
-from sources.liveagent.forgotten import Forgotten
+from sources.liveagent.forgotten import Entries, Forgotten
 from sources.liveagent.privacy import keyed_hash
 from tests.support import ZONE, make_account
 from tests.warehouse import Target
@@ -72,6 +74,14 @@ def bodies(target: Target, contact_id: str) -> list[str]:
         f"SELECT message FROM {{ds}}.messages WHERE userid = '{contact_id}'")]
 
 
+def long_body(target: Target, contact_id: str) -> tuple[str, str]:
+    """A conversation of the contact and a body of theirs in it long enough to be told apart
+    (40 characters, as `clear_values`)."""
+    return next((row["conversationid"], row["message"]) for row in target.query(
+        f"SELECT conversationid, message FROM {{ds}}.messages WHERE userid = '{contact_id}' "
+        "AND length(message) >= 40 ORDER BY conversationid, message"))
+
+
 def clear_values(customer: Customer, texts: list[str]) -> list[str]:
     """What must leave the warehouse wherever it occurs: the e-mail, the name, and the bodies
     long enough not to occur by chance in other people's messages (the fake's bodies are a few
@@ -89,14 +99,16 @@ def whole_bodies_left(target: Target, texts: list[str], conversations: list[str]
 
 def traces(target: Target, values: list[str]) -> dict[str, int]:
     """Per `table.column` of the dataset and its staging dataset (dlt's own tables too), the
-    rows in which one of `values` occurs as text, found by SQL over every column."""
-    schemas = (target.dataset, f"{target.dataset}_staging")
+    rows in which one of `values` occurs as text, found by SQL over every column; with the
+    analyst layer's schemas (staging views, marts)."""
+    schemas = tuple(f"{target.dataset}{suffix}"
+                    for suffix in ("", "_staging", "_stg", "_analytics"))
     found: dict[str, int] = {}
     if target.destination == "duckdb":
         with duckdb.connect(target.location, read_only=True) as db:
             columns = db.execute("SELECT schema_name, table_name, column_name FROM "
-                                 "duckdb_columns() WHERE schema_name IN (?, ?)",
-                                 list(schemas)).fetchall()
+                                 "duckdb_columns() WHERE list_contains(?, schema_name)",
+                                 [list(schemas)]).fetchall()
             for schema, table, column in columns:
                 for value in values:
                     hits = db.execute(f'SELECT count(*) FROM "{schema}"."{table}" WHERE '
@@ -158,18 +170,51 @@ def others(target: Target, conversations: list[str]) -> dict[str, list[dict]]:
             for table in ("conversations", "messages", "message_groups")}
 
 
+def with_email(email: str) -> Callable[[dict], dict]:
+    """A company's answer that lists `email` among its e-mails (the contact works there)."""
+    def transform(payload: dict) -> dict:
+        company = payload["response"]
+        company["emails"] = [*company["emails"], email]
+        company["unique_fields"] = [*company["unique_fields"], {"code": "email", "value": email}]
+        return payload
+    return transform
+
+
+def without_cursor(conversation: str) -> Callable[[dict], dict]:
+    """A listing whose row of `conversation` lacks `datechanged`: kept in rejected_rows, its
+    raw JSON (the owner's e-mail and name) quoted there."""
+    def transform(payload: dict) -> dict:
+        for row in payload["response"]["conversations"]:
+            if row["conversationid"] == conversation:
+                row.pop("datechanged")
+        return payload
+    return transform
+
+
 def test_forget_by_email_leaves_no_trace_and_a_later_run_does_not_bring_it_back(
     run_cli: Callable[..., int], forget_cli: Callable[..., int], salted: Path,
-    target: Target, account: Account, capsys: pytest.CaptureFixture[str],
+    target: Target, account: Account, fake: FakeLiveAgent, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run_cli(*target.args) == 0
     customer, conversations = most_active(account)
+    # the contact's e-mail in a company's e-mails, and one of their conversations served
+    # malformed once, so that rejected_rows holds it as read
+    company = account.company(account.company_indexes()[0]).id
+    fake.faults.add("mutate", path=f"/api/companies/{company}$",
+                    transform=with_email(customer.email))
+    fake.faults.add("mutate", path="/api/conversations$", times=1,
+                    transform=without_cursor(conversations[-1]))
+    # the analyst layer on DuckDB only: its dbt runs are the module's costliest steps
+    layer = target.destination == "duckdb"
+    assert run_cli(*target.args, *(["--transform"] if layer else [])) == 3
     texts = bodies(target, customer.contactid)
     assert texts, "the contact wrote messages"
     values = clear_values(customer, texts)
     assert len(values) > 2 and whole_bodies_left(target, texts, conversations) == len(texts)
+    quoted_in, quoted = long_body(target, customer.contactid)  # for an agent to quote later
     # the checks below can fail: before forget, the contact is in tables, files and bytes
-    assert {"conversations.owneremail", "conversations.ownername", "messages.message"} <= \
+    assert {"conversations.owneremail", "conversations.ownername", "messages.message",
+            "companies.emails", "rejected_rows.raw_json",
+            *(["liveagent__conversation_metrics.owner_email"] if layer else [])} <= \
         set(traces(target, values))
     pipelines = salted / "pipelines"
     assert files_holding(pipelines, [customer.email])
@@ -189,16 +234,25 @@ def test_forget_by_email_leaves_no_trace_and_a_later_run_does_not_bring_it_back(
     assert row_counts(target) == counts
     assert others(target, conversations) == sample
     hashed = keyed_hash(customer.email, SALT)
-    assert target.query("SELECT count(*) AS n FROM {ds}.conversations WHERE owneremail = "
-                        f"'{hashed}'")[0]["n"] == len(conversations)
+    owned = f"SELECT count(*) AS n FROM {{ds}}.conversations WHERE owneremail = '{hashed}'"
+    assert target.query(owned)[0]["n"] == len(conversations) - 1  # one is a rejected row
+    if layer:
+        assert target.query("SELECT count(*) AS n FROM {ds}_analytics."
+                            "liveagent__conversation_metrics WHERE owner_email = "
+                            f"'{hashed}'")[0]["n"] == len(conversations) - 1
     lines = out.splitlines()
     assert lines[0].startswith("liveagent-pipeline: forget in ") and "rows hashed" in lines[0]
     changed = {line.split()[0]: int(line.split()[1]) for line in lines[1:]
                if line.endswith("rows hashed") and line.startswith("  ")}
-    assert changed["conversations"] == len(conversations)
+    assert changed["conversations"] == len(conversations) - 1
     assert changed["messages"] >= len(texts)
-    assert NOT_REACHED in out
-    assert re.search(r"^pipelines directory: \d+ loaded load packages? deleted$", out, re.M)
+    assert changed["companies"] == 1 and changed["rejected_rows"] == 1
+    assert NOT_REACHED in out and "analyst layer" not in NOT_REACHED
+    assert re.search(r"^pipelines directory: \d+ loaded load packages? deleted \(every one, "
+                     r"whatever --keep-load-packages keeps after runs", out, re.M)
+    rebuilt = re.search(r"^analyst layer: 23 models built in \w+_stg and \w+_analytics, .*: "
+                        "rebuilt from the hashed rows$", out, re.M)
+    assert bool(rebuilt) == layer
     if target.destination == "duckdb":
         assert "no clear e-mail or contact id of the contact is left in its bytes" in out
     else:
@@ -210,15 +264,24 @@ def test_forget_by_email_leaves_no_trace_and_a_later_run_does_not_bring_it_back(
                            "detail": f"contact {hashed}: rows hashed: " + ", ".join(
                                f"{table} {n}" for table, n in changed.items())}
 
-    # LiveAgent still has the contact, who writes again: the next run hashes them too
+    # LiveAgent still has the contact, who writes again, and an agent answers quoting them:
+    # the next run hashes what they wrote and what the agent's reply says of them
     account.clock.advance(60)
     again = f"It is {customer.name} again, write to {customer.email} please"
     account.add_message(conversations[0], again, from_customer=True)
+    reply = (f"Dear {customer.name}, we wrote to {customer.email} about what you said: "
+             f"> {quoted}")
+    account.add_message(quoted_in, reply)
     assert run_cli(*target.args) == 0
-    assert traces(target, [*values, again]) == {}
-    assert files_holding(pipelines, [*values, again]) == []
+    assert traces(target, [*values, again, reply]) == {}
+    assert files_holding(pipelines, [*values, again, reply]) == []
     assert target.query(f"SELECT count(*) AS n FROM {{ds}}.messages WHERE message = "
                         f"'{keyed_hash(again, SALT)}'")[0]["n"] == 1
+    hidden = (f"Dear {keyed_hash(customer.name, SALT)}, we wrote to {hashed} about what you "
+              f"said: > {keyed_hash(quoted, SALT)}")
+    assert target.query(f"SELECT count(*) AS n FROM {{ds}}.messages WHERE message = "
+                        f"'{hidden}'")[0]["n"] == 1
+    assert target.query(owned)[0]["n"] == len(conversations)  # the rejected one, read again
 
     # a second forget finds nothing left, and says so
     capsys.readouterr()
@@ -300,7 +363,8 @@ def test_later_rows_of_a_forgotten_contact_are_hashed_in_every_shape() -> None:
     """The map of later runs on rows the fake account above does not produce: a rejected row's
     raw JSON, a company's e-mail entries, an SLA log row; other contacts' rows as they are."""
     salt, email, contact = "s", "Ann.Lee@example.org", "c0ntact1"
-    hider = Forgotten({keyed_hash(contact, salt)}, {keyed_hash(email.lower(), salt)}, salt)
+    hider = Forgotten(Entries({keyed_hash(contact, salt)}, {keyed_hash(email.lower(), salt)},
+                              set()), salt)
     raw = json.dumps({"owneremail": email, "ownername": "Ann Lee", "conversationid": "x"},
                      ensure_ascii=True, sort_keys=True)
     rejected = hider.row({"table_name": "conversations", "raw_json": raw})
