@@ -10,8 +10,9 @@ that holds one of these is replaced by its keyed hash (privacy.keyed_hash, the a
 - anywhere in the dataset: their e-mail addresses (inside any text) and contact ids (a value
   that is the id, or the id as a JSON string);
 - in the rows of their conversations (any table with a `conversationid` of one of them, and a
-  rejected row whose raw JSON holds their e-mail or id): also their names, what they wrote (inside other messages too: a reply that quotes them), and the
-  requester's first and last name of the SLA log.
+  rejected row whose raw JSON holds their e-mail or id): also their names, what they wrote
+  (inside other messages too: a reply that quotes them), and the requester's first and last
+  name of the SLA log.
 
 Nothing else is touched: a row is changed only where one of these values occurs in it, and
 only that value. All changes commit in one transaction. Before them, the contact's hashed ids,

@@ -279,6 +279,20 @@ def test_the_demo_its_analyst_layer_and_dashboard_honour_the_privacy_settings(
                            "FROM liveagent_analytics.liveagent__conversation_metrics")
     assert len(metrics) == 100 and all(row["owner_name"] is None for row in metrics)
     assert all(len(row["owner_email"]) == 64 for row in metrics)  # keyed hashes
+    # the analyst layer's comments say which of its columns come from excluded or hashed ones
+    noted = {(row["table_name"], row["column_name"]): row["comment"] for row in target.query(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name IN "
+        "('liveagent_stg', 'liveagent_analytics')")}
+    metrics = "liveagent__conversation_metrics"
+    assert noted[(metrics, "owner_name")] == \
+        f"Name of the customer who owns the conversation. {EXCLUDED_NOTE}"
+    assert noted[(metrics, "owner_email")] == \
+        f"E-mail of the customer who owns the conversation. {HASHED_NOTE}"
+    assert noted[("stg_liveagent__agents", "email")].endswith(HASHED_NOTE)
+    assert noted[("liveagent__daily_agent_kpis", "agent_name")] == (
+        "First and last name of the agent. Made from columns sources.liveagent.privacy "
+        "excludes (agents.firstname, agents.lastname)")
+    assert noted[(metrics, "subject")] == "Subject of the conversation."  # not a private one
     # the dashboard reads the marts: its agents are counted, never named
     figures = load_figures(tmp_path / "demo.duckdb", "liveagent", 30)
     assert figures.agents["answers"].sum() > 0
