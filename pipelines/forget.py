@@ -1,11 +1,12 @@
 """`liveagent-pipeline forget`: what the warehouse holds about one contact, hashed (issue 21).
 
-The contact is found by e-mail (the owner e-mail of their conversations) or by contact id (the
-author of the first message group of their conversations). Their identity is then their
-contact ids (the author ids of their conversations' message groups that are no agent's, and the
-SLA log's requester ids), their e-mails, their names, and what they wrote (the bodies of their
-messages, their conversations' subjects and previews). Every text and JSON value of the dataset
-that holds one of these is replaced by its keyed hash (privacy.keyed_hash, the account's salt):
+The contact is found by e-mail (the owner e-mail of their conversations, or its keyed hash
+where the privacy setting hashes `conversations.owneremail`) or by contact id (the author of
+the first message group of their conversations). Their identity is then their contact ids
+(the author ids of their conversations' message groups that are no agent's, and the SLA log's
+requester ids), their e-mails, their names, and what they wrote (the bodies of their messages,
+their conversations' subjects and previews). Every text and JSON value of the dataset that
+holds one of these is replaced by its keyed hash (privacy.keyed_hash, the account's salt):
 
 - anywhere in the dataset: their e-mail addresses (inside any text) and contact ids (a value
   that is the id, or the id as a JSON string);
@@ -15,9 +16,10 @@ that holds one of these is replaced by its keyed hash (privacy.keyed_hash, the a
   name of the SLA log.
 
 Nothing else is touched: a row is changed only where one of these values occurs in it, and
-only that value. All changes commit in one transaction. Before them, the contact's hashed ids,
-e-mails and conversation ids go into the source state (`sources/liveagent/forgotten.py`), so
-later runs hash them before anything is written, until LiveAgent itself forgets the person.
+only that value; a value the privacy setting hashed is never hashed again. All changes commit
+in one transaction. Before them, the contact's hashed ids, e-mails and conversation ids go
+into the source state (`sources/liveagent/forgotten.py`), so later runs hash them before
+anything is written, until LiveAgent itself forgets the person.
 After them the analyst layer, when the target has one, is built again (the dbt run of
 `--transform`: its marts are copies of the rows), every loaded load package of the pipeline is
 deleted (whatever `--keep-load-packages` keeps after runs), the DuckDB file is rewritten
@@ -44,7 +46,7 @@ from pipelines import duckdb_file, history
 from pipelines.accounts import Account
 from pipelines.configuration import check_dataset
 from pipelines.options import RunOptions, UsageError
-from pipelines.runner import build_analyst_layer
+from pipelines.runner import build_analyst_layer, configured_privacy
 from pipelines.targets import (
     describe_target,
     exclusive,
@@ -61,15 +63,17 @@ from sources.liveagent.forgotten import (
     Entries,
     email_key,
     forgotten_entries,
+    hash_emails,
     longest_first,
     remember,
     replace_quoted,
 )
-from sources.liveagent.privacy import SALT_SETTING, keyed_hash
+from sources.liveagent.privacy import SALT_SETTING, is_keyed_hash, keyed_hash
 
 DLT_TABLES = ("_dlt_loads", "_dlt_version", "_dlt_pipeline_state")
 DLT_COLUMNS = ("_dlt_id", "_dlt_load_id")
 TEXT_TYPES = ("varchar", "text", "character varying", "json", "jsonb")
+SYSTEM_USER = "system00"  # LiveAgent's own author id (seen on real accounts): nobody's
 # what the command cannot reach, said after every forget
 NOT_REACHED = (
     "not reached: report aggregates (report_* tables count this contact's conversations; they "
@@ -84,6 +88,8 @@ class Person:
 
     ids: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
+    # their owner e-mails as the privacy setting hashed them (`conversations.owneremail`)
+    hashed_emails: set[str] = field(default_factory=set)
     conversations: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)  # full names (owner names)
     name_parts: set[str] = field(default_factory=set)  # the SLA log's first and last names
@@ -91,7 +97,7 @@ class Person:
 
     @property
     def empty(self) -> bool:
-        return not (self.ids or self.emails)
+        return not (self.ids or self.emails or self.hashed_emails)
 
 
 @dataclass
@@ -154,21 +160,27 @@ def forget(options: RunOptions, email: str | None = None, contact_id: str | None
             pipeline = make_pipeline(options, say=say)
         pipeline.sync_destination()
         with pipeline.sql_client() as client:
-            person = find(client, email=given if email is not None else None,
-                          contact_id=given if email is None else None)
+            person = find(client, key, email=email, contact_id=given if email is None else None)
             planned = plan(client, person, key) if not person.empty else {}
         subject = keyed_hash(given, key)
         known = forgotten_entries(_source_state(pipeline))
-        if not planned:
-            if subject in known.ids | known.emails:
-                return ForgetResult(subject, {}, already=True)
+        if not planned and subject in known.ids | known.emails:
+            return ForgetResult(subject, {}, already=True)
+        if not planned and not person.conversations:
             what = "e-mail" if email is not None else "contact id"
+            hint = "; the privacy setting hashes conversations.owneremail: the address as " \
+                "LiveAgent has it, case included, or --contact-id" \
+                if email is not None and ("conversations", "owneremail") in \
+                configured_privacy(source_options).hash else ""
             raise UsageError(f"no contact with this {what} in {describe_target(options)}: "
-                             "nothing changed (check the address, --dataset and --account)")
-        # first the state: should the rewrite fail, later runs already hash the contact
-        _remember(pipeline, Entries({keyed_hash(i, key) for i in person.ids},
-                                    {keyed_hash(email_key(e), key) for e in person.emails},
-                                    {keyed_hash(c, key) for c in person.conversations}))
+                             f"nothing changed (check the address, --dataset and --account"
+                             f"{hint})")
+        # first the state: should the rewrite fail, later runs already hash the contact (found
+        # but hashed everywhere already: later runs still have to)
+        _remember(pipeline, Entries(
+            {keyed_hash(i, key) for i in person.ids},
+            {keyed_hash(email_key(e), key) for e in person.emails} | person.hashed_emails,
+            {keyed_hash(c, key) for c in person.conversations}))
         copy.changed()
         with pipeline.sql_client() as client:
             with client.begin_transaction():
@@ -227,8 +239,14 @@ class Catalog:
                 if kind.lower() in TEXT_TYPES and column not in DLT_COLUMNS}
 
 
-def _values(client: SqlClientBase[Any], sql: str, *args: Any) -> set[str]:
+def _all_values(client: SqlClientBase[Any], sql: str, *args: Any) -> set[str]:
     return {str(row[0]) for row in client.execute_sql(sql, *args) or [] if row[0] not in (None, "")}
+
+
+def _values(client: SqlClientBase[Any], sql: str, *args: Any) -> set[str]:
+    """The non-empty values of the first column of `sql`'s rows, but keyed hashes: what the
+    privacy setting hashed is not the contact's clear value, and is never hashed again."""
+    return {value for value in _all_values(client, sql, *args) if not is_keyed_hash(value)}
 
 
 def _in(values: Iterable[str]) -> tuple[str, list[str]]:
@@ -237,51 +255,58 @@ def _in(values: Iterable[str]) -> tuple[str, list[str]]:
     return ("(" + ", ".join(["%s"] * len(items)) + ")" if items else "(NULL)"), items
 
 
-def find(client: SqlClientBase[Any], email: str | None = None,
+def find(client: SqlClientBase[Any], salt: str, email: str | None = None,
          contact_id: str | None = None) -> Person:
-    """The contact of `email` (lower case) or `contact_id`, as the warehouse knows them."""
+    """The contact of `email` (any case) or `contact_id`, as the warehouse knows them. Where
+    the privacy setting hashed the conversations' owner e-mail, their conversations are found
+    by its keyed hash: of the address in lower case or as given (the setting hashes it as
+    LiveAgent has it, case included)."""
     catalog, person = Catalog(client), Person()
     table = client.make_qualified_table_name
     has_conversations = catalog.has("conversations", "conversationid", "owneremail")
     has_groups = catalog.has("message_groups", "conversationid", "userid", "datecreated")
+    hashes: set[str] = set()
     if email is not None:
-        person.emails.add(email)
+        person.emails.add(email_key(email))
+        hashes = {keyed_hash(email_key(email), salt), keyed_hash(email.strip(), salt)}
     else:
         assert contact_id is not None
         person.ids.add(contact_id)
         if has_groups and has_conversations:  # the conversations they opened
-            person.emails |= _values(
-                client, f"SELECT DISTINCT lower(c.owneremail) FROM {table('conversations')} c "
+            owners = _all_values(
+                client, f"SELECT DISTINCT c.owneremail FROM {table('conversations')} c "
                 f"WHERE c.conversationid IN (SELECT g.conversationid FROM {table('message_groups')}"
                 " g WHERE g.userid = %s AND g.datecreated = (SELECT min(f.datecreated) FROM "
                 f"{table('message_groups')} f WHERE f.conversationid = g.conversationid))",
                 contact_id)
-    if has_conversations and person.emails:
-        where, args = _in(person.emails)
-        person.conversations = _values(
-            client, f"SELECT conversationid FROM {table('conversations')} "
-            f"WHERE lower(owneremail) IN {where}", *args)
+            person.emails |= {email_key(owner) for owner in owners if not is_keyed_hash(owner)}
+            hashes = {owner for owner in owners if is_keyed_hash(owner)}
+    if has_conversations and (person.emails or hashes):
+        clear, clear_args = _in(person.emails)
+        hashed, hashed_args = _in(hashes)
+        theirs = (f"FROM {table('conversations')} WHERE lower(owneremail) IN {clear} "
+                  f"OR owneremail IN {hashed}")
+        args = [*clear_args, *hashed_args]
+        person.conversations = _values(client, f"SELECT conversationid {theirs}", *args)
         # the e-mails as written (case included), for replacing them inside text
-        person.emails |= _values(client, f"SELECT DISTINCT owneremail FROM "
-                                 f"{table('conversations')} WHERE lower(owneremail) IN {where}",
-                                 *args)
+        owners = _all_values(client, f"SELECT DISTINCT owneremail {theirs}", *args)
+        person.emails |= {owner for owner in owners if not is_keyed_hash(owner)}
+        person.hashed_emails = {owner for owner in owners if is_keyed_hash(owner)}
         if catalog.has("conversations", "ownername"):
-            person.names = _values(client, f"SELECT DISTINCT ownername FROM "
-                                   f"{table('conversations')} WHERE lower(owneremail) IN {where}",
-                                   *args)
+            person.names = _values(client, f"SELECT DISTINCT ownername {theirs}", *args)
         for column in ("subject", "preview"):
             if catalog.has("conversations", column):
-                person.texts |= _values(client, f"SELECT {column} FROM {table('conversations')}"
-                                        f" WHERE lower(owneremail) IN {where}", *args)
+                person.texts |= _values(client, f"SELECT {column} {theirs}", *args)
     conversations, conversation_args = _in(person.conversations)
     if email is not None and has_groups and person.conversations:
-        # their author id: in their conversations, the authors that are no agent
+        # their author id: in their conversations, the authors that are no agent, nor
+        # LiveAgent's system user (a reply sent without an agent, a transfer)
         agents = f"SELECT id FROM {table('agents')}" if catalog.has("agents", "id") \
             else "SELECT NULL"
         person.ids |= _values(
             client, f"SELECT DISTINCT userid FROM {table('message_groups')} WHERE conversationid"
-            f" IN {conversations} AND userid NOT IN ({agents} WHERE id IS NOT NULL)",
-            *conversation_args)
+            f" IN {conversations} AND userid NOT IN ({agents} WHERE id IS NOT NULL) "
+            "AND userid <> %s", *conversation_args, SYSTEM_USER)
     if catalog.has("report_sla_log", "conversationid", "req_contactid"):
         person.ids |= _values(client, f"SELECT DISTINCT req_contactid FROM "
                               f"{table('report_sla_log')} WHERE conversationid IN "
@@ -306,6 +331,7 @@ class Hider:
         self.salt = salt
         self.ids = person.ids
         self.emails = longest_first(person.emails)
+        self.email_keys = {email_key(email) for email in person.emails}
         quotable = person.names | {t for t in person.texts if len(t) >= MIN_QUOTED}
         self.quoted = longest_first(quotable)
         self.whole = person.texts | person.names
@@ -313,6 +339,9 @@ class Hider:
 
     def _hash(self, value: str) -> str:
         return keyed_hash(value, self.salt)
+
+    def _theirs(self, email: str) -> bool:
+        return email_key(email) in self.email_keys
 
     def text(self, value: str, column: str, json_column: bool, tied: bool) -> str:
         """`value` of `column` with the contact's values hashed; `tied`: a row of one of their
@@ -322,6 +351,7 @@ class Hider:
             return self._hash(value)
         for email in self.emails:
             value = replace_quoted(value, email, self._hash(email), json_column)
+        value = hash_emails(value, self._theirs, self.salt)  # in another case
         if json_column:
             for contact in self.ids:
                 value = value.replace(json.dumps(contact), json.dumps(self._hash(contact)))
@@ -337,7 +367,8 @@ Change = tuple[str, dict[str, tuple[str, str]]]  # (_dlt_id, {column: (new value
 def plan(client: SqlClientBase[Any], person: Person, salt: str) -> dict[str, list[Change]]:
     """Per table, the rows that hold something of the contact and their new values."""
     catalog, hider = Catalog(client), Hider(person, salt)
-    probes = [*person.emails, *person.ids]
+    # compared in lower case (an e-mail in any case); the hider tells theirs apart
+    probes = sorted({probe.lower() for probe in (*person.emails, *person.ids)})
     tied_in, tied_args = _in(person.conversations)
     changes: dict[str, list[Change]] = {}
     for table, columns in catalog.columns.items():
@@ -347,10 +378,11 @@ def plan(client: SqlClientBase[Any], person: Person, salt: str) -> dict[str, lis
         tied, tied_with = (f"conversationid IN {tied_in}", tied_args) \
             if "conversationid" in columns else ("1 = 0", [])
         if "raw_json" in columns and probes:  # a rejected row of theirs, as it was read
-            tied = " OR ".join(["strpos(CAST(raw_json AS TEXT), %s) > 0"] * len(probes))
+            tied = " OR ".join(["strpos(lower(CAST(raw_json AS TEXT)), %s) > 0"] * len(probes))
             tied_with = probes
-        anywhere = " OR ".join(f"strpos(CAST({client.escape_column_name(c)} AS TEXT), %s) > 0"
-                               for c in texts for _ in probes) or "1 = 0"
+        anywhere = " OR ".join(
+            f"strpos(lower(CAST({client.escape_column_name(c)} AS TEXT)), %s) > 0"
+            for c in texts for _ in probes) or "1 = 0"
         args = [p for _ in texts for p in probes]
         selected = ", ".join(f"CAST({client.escape_column_name(c)} AS TEXT)" for c in texts)
         rows = client.execute_sql(
@@ -444,7 +476,7 @@ def summary(options: RunOptions, result: ForgetResult) -> str:
     if result.already:
         return (f"{head} nothing left to forget: this contact was forgotten before, and later "
                 "runs keep hashing them")
-    width = max(len(t) for t in result.by_table)
+    width = max((len(t) for t in result.by_table), default=0)
     lines = [f"{head} {sum(result.by_table.values())} rows hashed",
              *(f"  {table:<{width}}  {rows:>6} rows hashed"
                for table, rows in result.by_table.items()),

@@ -66,7 +66,7 @@ from sources.liveagent.coverage import Coverage
 from sources.liveagent.dictionary import TABLES as TABLE_DESCRIPTIONS
 from sources.liveagent.exceptions import TablesFailedError
 from sources.liveagent.isolation import failing_tables
-from sources.liveagent.privacy import checked_privacy
+from sources.liveagent.privacy import Privacy, checked_privacy
 from sources.liveagent.rejections import KEYLESS, REREADS, reread_kind
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.settings import (
@@ -411,7 +411,13 @@ def build_analyst_layer(pipeline: dlt.Pipeline, source_options: dict[str, Any]
     zone = account_timezone(source_options)
     return transform(pipeline, zone,
                      business_hours=checked_business_hours(settings["business_hours"], zone),
-                     privacy=checked_privacy(settings["privacy"], settings["privacy_salt"]))
+                     privacy=configured_privacy(source_options))
+
+
+def configured_privacy(source_options: dict[str, Any]) -> Privacy:
+    """The account's privacy settings, checked (`source_options`: its own settings, if any)."""
+    settings = source_settings(source_options, partial=True)
+    return checked_privacy(settings["privacy"], settings["privacy_salt"])
 
 
 def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:

@@ -27,13 +27,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from dlt.extract import DltResource
 
 from .exceptions import ConfigurationError
-from .privacy import SALT_SETTING, keyed_hash
+from .privacy import SALT_SETTING, is_keyed_hash, keyed_hash
 from .reading import shared_map
 
 # in the source state: {"ids": [hash, ...], "emails": [hash, ...], "conversations": [...]}
@@ -80,6 +80,15 @@ def remember(state: dict[str, Any], found: Entries) -> None:
                         "conversations": sorted(known.conversations | found.conversations)}
 
 
+def hash_emails(text: str, theirs: Callable[[str], bool], salt: str) -> str:
+    """`text` with each e-mail address in it that `theirs` (any case) replaced by its keyed
+    hash, as written."""
+    for email in set(EMAIL.findall(text)):
+        if theirs(email):
+            text = text.replace(email, keyed_hash(email, salt))
+    return text
+
+
 def longest_first(values: Iterable[str]) -> list[str]:
     return sorted(values, key=lambda v: (-len(v), v))
 
@@ -107,7 +116,9 @@ class Forgotten:
         self._lock = threading.Lock()
 
     def _hash(self, value: Any) -> Any:
-        return keyed_hash(value, self.salt) if value not in (None, "") else value
+        """The keyed hash of `value`; a hash already (the privacy setting's) as it is."""
+        return value if value in (None, "") or is_keyed_hash(value) else \
+            keyed_hash(value, self.salt)
 
     def _is_id(self, value: Any) -> bool:
         return isinstance(value, str) and value != "" and keyed_hash(value, self.salt) in self.ids
@@ -121,6 +132,7 @@ class Forgotten:
         """The row is theirs: its conversation is tied to them, and its names and long texts
         are what others may quote."""
         quoted = {row[c] for c in texts if isinstance(row.get(c), str) and row[c]
+                  and not is_keyed_hash(row[c])
                   and (c in ("ownername",) or len(row[c]) >= MIN_QUOTED)}
         with self._lock:
             if isinstance(conversation, str) and conversation:
@@ -164,9 +176,7 @@ class Forgotten:
     def _text(self, value: str, tied: bool) -> str:
         """`value` with their e-mails hashed, and in a row of their conversations what it
         quotes of them (as `forget` does, pipelines/forget.py)."""
-        for email in set(EMAIL.findall(value)):
-            if self._is_email(email):
-                value = value.replace(email, self._hash(email))
+        value = hash_emails(value, self._is_email, self.salt)
         if tied:
             with self._lock:
                 quoted = longest_first(self._quoted)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,12 +83,21 @@ _JSON = {"companies": ("emails", "phones", "groups", "custom_fields", "unique_fi
 # every column whatever is asked), by table
 REPORT_COLUMNS = frozenset(report.table.name for report in REPORTS
                            if report.endpoint not in ("tickets/load", "tickets/slacompliance"))
+# what `keyed_hash` writes: 64 lower-case hex digits
+_KEYED_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def keyed_hash(value: object, salt: str) -> str:
     """The hex HMAC-SHA256 of `value` as text, keyed with `salt`."""
     text = str(value).encode("utf-8", "surrogatepass")
     return hmac.new(salt.encode("utf-8"), text, hashlib.sha256).hexdigest()
+
+
+def is_keyed_hash(value: object) -> bool:
+    """Whether `value` is what `keyed_hash` writes: a value hashed already (by this setting or
+    by `forget`), which is never hashed again. (A clear name, e-mail, id or message of exactly
+    64 lower-case hex digits would be taken for one.)"""
+    return isinstance(value, str) and _KEYED_HASH.fullmatch(value) is not None
 
 
 @lru_cache(maxsize=4096)
