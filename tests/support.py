@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
+import pytest
 import requests
 
 from liveagent_fake.clock import Clock
@@ -106,6 +107,18 @@ CONTRACT_TABLES = {
     "report_tags", "report_performance", "report_tickets_load", "report_sla_compliance",
     "report_sla_log", "report_agents_availability",
 }
+
+
+def configure(env: pytest.MonkeyPatch, fake: FakeLiveAgent, work: Path) -> Path:
+    """The environment as a user would set it for the fake's account, run in `work`; returns
+    `work`."""
+    env.chdir(work)
+    env.setenv("SOURCES__LIVEAGENT__BASE_URL", fake.url + "/api/")
+    env.setenv("SOURCES__LIVEAGENT__API_KEY", fake.api_key)
+    env.setenv("SOURCES__LIVEAGENT__TIMEZONE", ZONE)
+    env.setenv("SOURCES__LIVEAGENT__START_DATE", "2025-09-09")
+    env.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1000000")
+    return work
 
 
 def assert_error(response, status: int) -> dict:
