@@ -13,6 +13,7 @@ base_url = "https://globex.ladesk.com"
 ```toml
 [liveagent.accounts.acme]            # .dlt/secrets.toml
 api_key = "..."
+privacy_salt = "..."                 # default: sources.liveagent.privacy_salt
 ```
 
 An account is declared by its table in a TOML file; any of its values may then come from the
@@ -37,6 +38,8 @@ from pipelines.options import RunOptions, UsageError
 from pipelines.targets import describe_target, target_id
 
 SECTION = "liveagent.accounts"
+# an account's secrets: read from the secrets providers (dlt.config does not read those)
+SECRETS = ("api_key", "privacy_salt")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -96,10 +99,11 @@ def configured_accounts() -> list[Account]:
             raise UsageError(f"{SECTION}.{name}: an account's name must be lowercase letters, "
                              "digits and underscores, starting with a letter")
         settings: dict[str, Any] = {key: dlt.config.get(f"{SECTION}.{name}.{key}")
-                                    for key in declared}
-        api_key: Any = dlt.secrets.get(f"{SECTION}.{name}.api_key")
-        if api_key:
-            settings["api_key"] = api_key
+                                    for key in declared if key not in SECRETS}
+        for key in SECRETS:
+            secret: Any = dlt.secrets.get(f"{SECTION}.{name}.{key}")
+            if secret:
+                settings[key] = secret
         dataset = str(settings.pop("dataset", None) or name)
         accounts.append(Account(name, dataset, settings))
     return accounts

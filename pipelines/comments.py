@@ -11,6 +11,7 @@ the tables change.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import dlt
@@ -50,13 +51,21 @@ def write_comments(pipeline: dlt.Pipeline, views: Mapping[str, Mapping[str, Any]
     """Comments the dataset's tables and columns from the pipeline's schema, and `views`
     (described like a schema's tables: description, columns with theirs), where they differ;
     returns how many statements it ran (none for a destination it cannot comment)."""
+    return comment_relations(pipeline, {**pipeline.default_schema.tables, **views})
+
+
+def comment_relations(pipeline: dlt.Pipeline, relations: Mapping[str, Mapping[str, Any]],
+                      dataset: str | None = None) -> int:
+    """Comments `relations` (described like a schema's tables) of the pipeline's dataset, or
+    of `dataset` on its destination (the analyst layer's schemas), where they differ."""
     destination = pipeline.destination.destination_name
     if destination not in _COMMENTS:
         return 0
-    with pipeline.sql_client() as client:
+    with pipeline.sql_client() as client, (client.with_alternative_dataset_name(dataset)
+                                           if dataset else nullcontext(client)):
         catalog = _catalog(client, destination)
         statements = []
-        for name, table in {**pipeline.default_schema.tables, **views}.items():
+        for name, table in relations.items():
             if (name, "") not in catalog:
                 continue  # not created (yet)
             qualified = client.make_qualified_table_name(name)

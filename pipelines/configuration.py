@@ -84,12 +84,14 @@ def checked_source(explicit: Mapping[str, Any], date_labels: tuple[str, str]) ->
         raise
 
 
-def source_settings(explicit: Mapping[str, Any]) -> dict[str, Any]:
-    """Every setting of the source as the source would resolve it."""
+def source_settings(explicit: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Every setting of the source as the source would resolve it; `partial`: None for a
+    required one that is not configured (`forget` reads the settings of the analyst layer
+    where the account's URL and key may not be set)."""
     ref = liveagent_source.ref
     try:
         resolved = resolve_configuration(ref.SPEC(), sections=("sources", ref.section, ref.name),
-                                         explicit_value=dict(explicit))
+                                         explicit_value=dict(explicit), accept_partial=partial)
     except ConfigValueCannotBeCoercedException as error:
         kind = KINDS.get(error.hint, f"of type {getattr(error.hint, '__name__', error.hint)}")
         raise ConfigurationError(f"{setting(error.field_name)} must be {kind}, "

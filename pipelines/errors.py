@@ -20,7 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
 from sources.liveagent.redaction import redact
 
-from .accounts import Account, shared_setting
+from .accounts import SECRETS, Account, shared_setting
 from .dashboard import DashboardError
 from .file_errors import system_error
 from .options import BusyError, LoadsCommitted, UsageError
@@ -219,16 +219,16 @@ def postgres_server() -> tuple[str, float]:
 
 
 def known_secrets(account: Account | None = None) -> list[str]:
-    """The configured API keys (the shared one and every account's in a TOML table) and
-    `account`'s (which may come from its environment variable alone), to mask wherever a
-    message may carry them."""
+    """The configured API keys and privacy salts (the shared ones and every account's in a
+    TOML table) and `account`'s (which may come from its environment variables alone), to
+    mask wherever a message may carry them."""
     try:
-        keys: list[Any] = [dlt.secrets.get("sources.liveagent.api_key")]
+        keys: list[Any] = [dlt.secrets.get(f"sources.liveagent.{key}") for key in SECRETS]
         if account is not None:
-            keys.append(account.settings.get("api_key"))
+            keys += [account.settings.get(key) for key in SECRETS]
         accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
-        keys += [settings.get("api_key") for settings in accounts.values()
-                 if isinstance(settings, dict)]
+        keys += [settings.get(key) for settings in accounts.values()
+                 if isinstance(settings, dict) for key in SECRETS]
         return [str(key) for key in keys if key]
     except Exception:  # secrets that cannot even be read cannot leak either
         return []

@@ -239,7 +239,7 @@ def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[s
     if args.command == "status":
         return "\n".join(status_lines(options)), EXIT_OK
     if args.command == "forget":
-        done = forget.forget(options, args.email, args.contact_id, context.say)
+        done = forget.forget(options, args.email, args.contact_id, context.say, settings)
         return forget.summary(options, done), EXIT_OK
     if args.confirm_deletes:  # for this run only: not a setting that stays on
         settings["confirm_deletes"] = True

@@ -66,6 +66,7 @@ from sources.liveagent.coverage import Coverage
 from sources.liveagent.dictionary import TABLES as TABLE_DESCRIPTIONS
 from sources.liveagent.exceptions import TablesFailedError
 from sources.liveagent.isolation import failing_tables
+from sources.liveagent.privacy import Privacy, checked_privacy
 from sources.liveagent.rejections import KEYLESS, REREADS, reread_kind
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
 from sources.liveagent.settings import (
@@ -365,9 +366,7 @@ def _run_locked(
         notices.append(f"history committed in {loads} loads")
     prune_loaded_packages(pipeline, options.keep_load_packages)
     write_comments(pipeline)
-    transformed = transform(pipeline, account_timezone(source_options),
-                            business_hours=business_hours(source_options)) \
-        if options.transform else None
+    transformed = build_analyst_layer(pipeline, source_options) if options.transform else None
     return RunResult(
         load_info=load_info,
         row_counts=written_rows(counts, Counter(metrics.delete_markers) - markers_before),
@@ -403,10 +402,22 @@ def account_timezone(source_options: dict[str, Any]) -> str:
                or dlt.config.get("sources.liveagent.timezone", str) or DEFAULT_TIMEZONE)
 
 
-def business_hours(source_options: dict[str, Any]) -> dict[str, Any] | None:
-    """The account's business hours as the source checked them, for the analyst layer."""
-    return checked_business_hours(source_settings(source_options)["business_hours"],
-                                  account_timezone(source_options))
+def build_analyst_layer(pipeline: dlt.Pipeline, source_options: dict[str, Any]
+                        ) -> TransformResult:
+    """The analyst layer (dbt) on the pipeline's dataset, as the account's settings say: its
+    zone, its business hours as the source checked them, and its privacy settings (the
+    columns made from excluded or hashed ones say so in their comments)."""
+    settings = source_settings(source_options, partial=True)
+    zone = account_timezone(source_options)
+    return transform(pipeline, zone,
+                     business_hours=checked_business_hours(settings["business_hours"], zone),
+                     privacy=configured_privacy(source_options))
+
+
+def configured_privacy(source_options: dict[str, Any]) -> Privacy:
+    """The account's privacy settings, checked (`source_options`: its own settings, if any)."""
+    settings = source_settings(source_options, partial=True)
+    return checked_privacy(settings["privacy"], settings["privacy_salt"])
 
 
 def rejections_in(state: dict[str, Any], started_at: datetime) -> Rejections:

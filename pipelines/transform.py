@@ -10,6 +10,7 @@ package. dbt's output goes to stderr: stdout stays the run's summary.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -25,10 +26,14 @@ import dlt
 from dlt.common.destination.client import DestinationClientDwhConfiguration
 from dlt.common.runners import Venv
 
+from pipelines.comments import comment_relations
+from sources.liveagent.privacy import Privacy
 from sources.liveagent.transforms import AccountTime
 
 PROJECT = Path(__file__).parent / "analytics" / "liveagent"
 ADAPTERS = {"duckdb": "dbt.adapters.duckdb", "postgres": "dbt.adapters.postgres"}
+# a model column's `meta` key naming the warehouse columns (`table.column`) it is made from
+LINEAGE = "raw_columns"
 
 
 class _ThisPython(Venv):
@@ -70,9 +75,10 @@ def project_vars(timezone: str, as_of: str | None = None, strict_codes: bool = F
 
 
 def transform(pipeline: dlt.Pipeline, timezone: str, test: bool = True,
-              **options: Any) -> TransformResult:
+              privacy: Privacy | None = None, **options: Any) -> TransformResult:
     """Builds the staging views and marts from the pipeline's dataset and runs the project's
-    tests. `options` go to `project_vars` (as_of, strict_codes, include_deleted)."""
+    tests; with `privacy`, their columns made from excluded or hashed ones say so in their
+    comments. `options` go to `project_vars` (as_of, strict_codes, include_deleted)."""
     from dlt.helpers.dbt import create_runner
     from dlt.helpers.dbt.exceptions import DBTProcessingError
 
@@ -98,13 +104,55 @@ def transform(pipeline: dlt.Pipeline, timezone: str, test: bool = True,
     except DBTProcessingError as error:
         raise TransformError(_failure(error)) from None
     dataset = credentials.dataset_name
+    if privacy:
+        for schema, relations in privacy_comments(project, privacy).items():
+            comment_relations(pipeline, relations, dataset=schema)
     nodes = list(results or [])
+    staging, marts = analyst_schemas(dataset)
     return TransformResult(
         models=sum(r.status == "success" for r in nodes),
         tests=sum(r.status == "pass" for r in nodes),
         warnings=[r.model_name for r in nodes if r.status == "warn"],
-        elapsed=time.monotonic() - started,
-        staging=f"{dataset}_stg", marts=f"{dataset}_analytics")
+        elapsed=time.monotonic() - started, staging=staging, marts=marts)
+
+
+def analyst_schemas(dataset: str) -> tuple[str, str]:
+    """The schemas the project builds on `dataset` (dbt's custom schemas of dbt_project.yml):
+    staging views, and marts."""
+    return f"{dataset}_stg", f"{dataset}_analytics"
+
+
+def has_analyst_layer(pipeline: dlt.Pipeline) -> bool:
+    """Whether the pipeline's destination holds an analyst layer built on its dataset."""
+    with pipeline.sql_client() as client:
+        for schema in analyst_schemas(client.dataset_name):
+            with client.with_alternative_dataset_name(schema):
+                if client.has_dataset():
+                    return True
+    return False
+
+
+def privacy_comments(project: Path, privacy: Privacy
+                     ) -> dict[str, dict[str, dict[str, Any]]]:
+    """By schema and relation, the column comments of the models (as dbt's persist_docs
+    wrote them) with the note of `privacy` on each column made from an excluded or hashed
+    one. The lineage is the columns' `meta: raw_columns` in the project's yml, read from the
+    manifest dbt wrote."""
+    manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") != "model":
+            continue
+        for name, column in node.get("columns", {}).items():
+            meta = {**column.get("config", {}).get("meta", {}), **column.get("meta", {})}
+            note = privacy.note(meta.get(LINEAGE, []))
+            if note:
+                text = column.get("description", "").strip()
+                columns = found.setdefault(node["schema"], {}).setdefault(
+                    node.get("alias") or node["name"], {"columns": {}})["columns"]
+                columns[name] = {"description": f"{text.rstrip('.')}. {note}" if text
+                                 else note}
+    return found
 
 
 def _installed(module: str) -> bool:

@@ -1,17 +1,22 @@
-"""Helpers shared by the tests: an HTTP client of the fake, account factories, and the fenced
-blocks of the documentation (README.md and docs/*.md) that the tests in tests/docs/ run."""
+"""Helpers shared by the tests: an HTTP client of the fake, account factories, scans of a
+folder's files for secrets, and the fenced blocks of the documentation (README.md and
+docs/*.md) that the tests in tests/docs/ run."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pyarrow.parquet as pq
+import pytest
 import requests
 
 from liveagent_fake.clock import Clock
@@ -108,6 +113,18 @@ CONTRACT_TABLES = {
     "report_tags", "report_performance", "report_tickets_load", "report_sla_compliance",
     "report_sla_log", "report_agents_availability",
 }
+
+
+def configure(env: pytest.MonkeyPatch, fake: FakeLiveAgent, work: Path) -> Path:
+    """The environment as a user would set it for the fake's account, run in `work`; returns
+    `work`."""
+    env.chdir(work)
+    env.setenv("SOURCES__LIVEAGENT__BASE_URL", fake.url + "/api/")
+    env.setenv("SOURCES__LIVEAGENT__API_KEY", fake.api_key)
+    env.setenv("SOURCES__LIVEAGENT__TIMEZONE", ZONE)
+    env.setenv("SOURCES__LIVEAGENT__START_DATE", "2025-09-09")
+    env.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1000000")
+    return work
 
 
 def assert_error(response, status: int) -> dict:
@@ -207,3 +224,24 @@ def doc_env(data_dir: Path, scripts: Path | None = Path(sys.executable).parent,
         env["PATH"] = f"{scripts}{os.pathsep}{env.get('PATH', '')}"
     env.update(DLT_DATA_DIR=str(data_dir), RUNTIME__DLTHUB_TELEMETRY="false", **variables)
     return env
+
+
+def texts_under(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every file below `folder` as text: gzip unpacked, parquet read, the rest as bytes."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        if raw[:4] == b"PAR1":
+            yield path, str(pq.read_table(path).to_pylist())
+        else:
+            yield path, raw.decode("utf-8", "replace")
+
+
+def assert_nowhere(secrets: list[str], configured: Path, *outputs: str) -> None:
+    for output in outputs:
+        for secret in secrets:
+            assert secret not in output
+    for path, text in texts_under(configured):
+        for secret in secrets:
+            assert secret not in text, path

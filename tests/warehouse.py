@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -228,17 +229,33 @@ def postgres_scalar(dsn: str, sql: str) -> Any:
 
 def query_rows(destination: str, location: str, sql: str) -> list[dict[str, Any]]:
     """The rows of `sql` on a DuckDB file (read-only) or a Postgres DSN, times in UTC."""
+    with connected(destination, location) as query:
+        return query(sql)
+
+
+@contextmanager
+def connected(destination: str, location: str
+              ) -> Iterator[Callable[[str], list[dict[str, Any]]]]:
+    """What runs SQL on one connection to a DuckDB file (read-only) or a Postgres DSN: the
+    rows of a statement, times in UTC."""
     if destination == "duckdb":
         with duckdb.connect(location, read_only=True) as db:
             db.execute("SET TimeZone = 'UTC'")
-            result = db.execute(sql)
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+            def query(sql: str) -> list[dict[str, Any]]:
+                result = db.execute(sql)
+                names = [d[0] for d in result.description]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+            yield query
+        return
     with psycopg2.connect(location) as connection, connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")
-        cursor.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        def query_postgres(sql: str) -> list[dict[str, Any]]:
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        yield query_postgres
 
 
 def drop_postgres_schemas(dsn: str, prefix: str) -> None:
@@ -372,3 +389,17 @@ def delete_marks(target: Target, marked: bool = True) -> dict[str, set[str]]:
     return {table: {str(row["k"]) for row in target.query(
         f"SELECT {key} AS k FROM {{ds}}.{table} WHERE {DELETED_AT} {test}")}
         if table in found else set() for table, key in DELETE_KEYS.items()}
+
+
+def column_comments(target: Target, schema: str) -> dict[tuple[str, str], str | None]:
+    """The comment of every column of the tables and views of `schema`, in DuckDB or
+    Postgres, by (relation, column)."""
+    sql = (f"SELECT table_name, column_name, comment FROM duckdb_columns() "
+           f"WHERE schema_name = '{schema}'") if target.destination == "duckdb" else (
+        "SELECT c.relname AS table_name, a.attname AS column_name, "
+        "col_description(c.oid, a.attnum) AS comment FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'v') AND a.attnum > 0 "
+        "AND NOT a.attisdropped")
+    return {(row["table_name"], row["column_name"]): row["comment"]
+            for row in query_rows(target.destination, target.location, sql)}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,12 +83,21 @@ _JSON = {"companies": ("emails", "phones", "groups", "custom_fields", "unique_fi
 # every column whatever is asked), by table
 REPORT_COLUMNS = frozenset(report.table.name for report in REPORTS
                            if report.endpoint not in ("tickets/load", "tickets/slacompliance"))
+# what `keyed_hash` writes: 64 lower-case hex digits
+_KEYED_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def keyed_hash(value: object, salt: str) -> str:
     """The hex HMAC-SHA256 of `value` as text, keyed with `salt`."""
     text = str(value).encode("utf-8", "surrogatepass")
     return hmac.new(salt.encode("utf-8"), text, hashlib.sha256).hexdigest()
+
+
+def is_keyed_hash(value: object) -> bool:
+    """Whether `value` is what `keyed_hash` writes: a value hashed already (by this setting or
+    by `forget`), which is never hashed again. (A clear name, e-mail, id or message of exactly
+    64 lower-case hex digits would be taken for one.)"""
+    return isinstance(value, str) and _KEYED_HASH.fullmatch(value) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -164,6 +174,20 @@ class Privacy:
                 resource.apply_hints(table_name=table, columns=hints,
                                      create_table_variant=True)
         return resource
+
+    def note(self, made_from: Iterable[str]) -> str | None:
+        """What a column made from the warehouse columns `made_from` (`table.column`, the
+        analyst layer's lineage) says of this setting: the column's own note when it is one
+        excluded or hashed column, else which of them are; None when none is."""
+        columns = [tuple(name.split(".", 1)) for name in made_from]
+        excluded = [".".join(c) for c in columns if c in self.exclude]
+        hashed = [".".join(c) for c in columns if c in self.hash]
+        if len(columns) == 1 and (excluded or hashed):
+            return EXCLUDED_NOTE if excluded else HASHED_NOTE
+        said = [f"{verb} ({', '.join(names)})" for verb, names in
+                (("excludes", excluded), ("hashes", hashed)) if names]
+        return f"Made from columns sources.liveagent.privacy {' and '.join(said)}" \
+            if said else None
 
     # -- the rows ----------------------------------------------------------------------------
     def requested_columns(self, table: str) -> str | None:

@@ -1,6 +1,8 @@
 """`liveagent-pipeline demo --dashboard` serves the starter dashboard; headless Chromium loads
 it, and every number it shows, in its tiles, tables and charts (read from their SVG), equals the
-marts queried directly; a request under any name but a loopback one is refused.
+marts queried directly; a request under any name but a loopback one is refused. The demo runs
+under privacy settings (`[sources.liveagent.privacy]`: the agents' last names excluded, the
+customers' columns of the README's example), and the page shows none of what they exclude.
 
 The page's tests need Debian's `chromium` (CI installs it); skipped without it, unless
 LIVEAGENT_REQUIRE_BROWSER=1. With LIVEAGENT_DASHBOARD_SCREENSHOT=FILE it also saves the page
@@ -10,6 +12,7 @@ as the README's screenshot.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -28,6 +31,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
+from pipelines.demo import fake_account
 from tests.analytics.oracle import Target
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +43,14 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync"]
 DAYS = 30  # the dashboard's default period
 CLI = [sys.executable, "-m", "pipelines.liveagent_pipeline"]
+# the demo's privacy settings: agents named by first name only, and the customers' columns of
+# the README's example excluded or hashed
+PRIVACY = {"exclude": ["agents.lastname", "report_agents.lastname",
+                       "report_agents_availability.lastname", "report_sla_log.agent_lastname",
+                       "conversations.ownername", "report_sla_log.req_firstname",
+                       "report_sla_log.req_lastname"],
+           "hash": ["conversations.owneremail", "agents.email"],
+           "message_bodies": False}
 
 
 def chromium() -> str:
@@ -64,10 +76,11 @@ class Served:
 
 
 @contextmanager
-def serving(command: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The process of a command that serves the dashboard, and the URL it printed; killed at
-    the end if it still runs."""
-    process = subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
+def serving(command: list[str], cwd: Path, **env: str
+            ) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The process of a command that serves the dashboard (`env` added to its environment),
+    and the URL it printed; killed at the end if it still runs."""
+    process = subprocess.Popen(command, cwd=cwd, env=cli_env() | env, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
@@ -87,10 +100,13 @@ def serving(command: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen[st
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`demo --dashboard` running: the demo loaded and transformed, the dashboard up."""
+    """`demo --dashboard` running: the demo loaded under the privacy settings and transformed,
+    the dashboard up."""
     work = tmp_path_factory.mktemp("dashboard")
     with serving([*CLI, "demo", "--conversations", "300", "--dashboard", "--progress-every",
-                  "0", "--pipelines-dir", str(work / "pipelines")], work) as (process, url):
+                  "0", "--pipelines-dir", str(work / "pipelines")], work,
+                 SOURCES__LIVEAGENT__PRIVACY=json.dumps(PRIVACY),
+                 SOURCES__LIVEAGENT__PRIVACY_SALT="dashboard-test-salt") as (process, url):
         yield Served(process, url, Target("duckdb", "liveagent", str(work / "demo.duckdb")))
 
 
@@ -104,6 +120,7 @@ class Page:
     # "dash"}]}]}; Vega's aria-labels name each drawn item's fields
     charts: dict[str, dict[str, Any]]
     captions: list[str]
+    text: str  # the whole page's text
 
 
 CHARTS = ("daily_volume", "daily_backlog", "channels", "departments")
@@ -152,13 +169,15 @@ def read_page(url: str, screenshot: str | None = None) -> Page:
             charts = {key: tab.locator(f".st-key-{key} svg.marks").evaluate(CHART_SVG)
                       for key in CHARTS}
             captions = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+            text = tab.locator("body").inner_text()
             if screenshot:
                 tab.wait_for_timeout(1500)  # the charts' drawing
                 tab.screenshot(path=screenshot)
         finally:
             browser.close()
     return Page({label: value for label, value, _ in tiles},
-                {label: delta for label, _, delta in tiles if delta}, tables, charts, captions)
+                {label: delta for label, _, delta in tiles if delta}, tables, charts, captions,
+                text)
 
 
 def number(shown: str) -> float:
@@ -351,6 +370,20 @@ def test_the_agent_table_equals_the_marts(served: Served, page: Page) -> None:
     assert {r[0]: [number(v) for v in r[1:]] for r in rows} == \
         {r["name"]: [r["answers"], r["resolved"], r["first_responses"],
                      rounded(medians[r["name"]], 60)] for r in work}
+
+
+def test_the_page_shows_nothing_the_privacy_settings_exclude(page: Page) -> None:
+    """Every panel is drawn; the agents are named by first name only, and no agent's last
+    name or e-mail is anywhere on the page (its text, tables, charts' labels)."""
+    agents = fake_account(300).account.entities.agents  # the demo's generated account
+    _, *rows = page.tables["agents"]
+    assert sorted(row[0] for row in rows) == sorted(agent.firstname for agent in agents)
+    assert all(items(page.charts[key], "symbol") or items(page.charts[key], "rect")
+               for key in CHARTS) and len(page.metrics) == 6
+    shown = page.text + json.dumps([page.tables, page.charts, page.captions], ensure_ascii=False)
+    for agent in agents:
+        assert not re.search(rf"\b{re.escape(agent.lastname)}\b", shown), agent.lastname
+        assert agent.email not in shown
 
 
 def status_for_host(url: str, host: str, path: str = "/", **headers: str) -> int:

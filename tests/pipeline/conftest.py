@@ -8,7 +8,7 @@ import pytest
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.liveagent_pipeline import main
-from tests.support import ZONE, make_account
+from tests.support import ZONE, configure, make_account
 from tests.warehouse import Warehouse
 
 
@@ -20,13 +20,7 @@ def account() -> Account:
 @pytest.fixture
 def configured(fake: FakeLiveAgent, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Environment as a user would set it for this fake account; returns the work dir."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOURCES__LIVEAGENT__BASE_URL", fake.url + "/api/")
-    monkeypatch.setenv("SOURCES__LIVEAGENT__API_KEY", fake.api_key)
-    monkeypatch.setenv("SOURCES__LIVEAGENT__TIMEZONE", ZONE)
-    monkeypatch.setenv("SOURCES__LIVEAGENT__START_DATE", "2025-09-09")
-    monkeypatch.setenv("SOURCES__LIVEAGENT__REQUESTS_PER_MINUTE", "1000000")
-    return tmp_path
+    return configure(monkeypatch, fake, tmp_path)
 
 
 @pytest.fixture

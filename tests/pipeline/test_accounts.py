@@ -3,6 +3,7 @@ dataset and DuckDB file, with its own pipeline, state and lock."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 
 from liveagent_fake.server import FakeLiveAgent
 from pipelines.dashboard import free_port
-from tests.support import ZONE, make_account
+from sources.liveagent.privacy import keyed_hash
+from tests.support import ZONE, assert_nowhere, make_account
 from tests.warehouse import Target, Warehouse
 
 
@@ -209,3 +211,42 @@ def test_two_accounts_into_one_duckdb_file_wait_for_each_other(
     shared = str(configured / "shared.duckdb")
     assert Warehouse(shared, "acme").scalar("SELECT count(*) FROM {ds}.conversations") == 120
     assert Warehouse(shared, "globex").scalar("SELECT count(*) FROM {ds}.conversations") == 45
+
+
+def test_each_account_hashes_with_its_own_privacy_salt_and_forget_takes_it_too(
+    fake: FakeLiveAgent, configured: Path,
+) -> None:
+    """acme sets its own salt, globex takes the shared one: the same tag names get other
+    hashes in each, and neither salt shows in the output or in any file the runs wrote."""
+    own, shared = "acme-salt-5c2e91d07b", "shared-salt-83fa6e14c9"
+    write_accounts(configured, f'[liveagent.accounts.acme]\nbase_url = "{fake.url}/api/"\n\n'
+                   f'[liveagent.accounts.globex]\nbase_url = "{fake.url}/api/"\n')
+    env = {"SOURCES__LIVEAGENT__PRIVACY": json.dumps({"hash": ["tags.name"]}),
+           "LIVEAGENT__ACCOUNTS__ACME__PRIVACY_SALT": own,
+           "SOURCES__LIVEAGENT__PRIVACY_SALT": shared}
+    runs = [run_account(configured, name, **env) for name in ("acme", "globex")]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    names = sorted(tag.name for tag in fake.account.entities.tags)
+    loaded = {name: sorted(row["name"] for row in Warehouse(
+        str(configured / f"liveagent_{name}.duckdb"), name).rows("tags", "name"))
+        for name in ("acme", "globex")}
+    assert loaded == {"acme": sorted(keyed_hash(n, own) for n in names),
+                      "globex": sorted(keyed_hash(n, shared) for n in names)}
+    assert_nowhere([own, shared], configured, *(r.stdout + r.stderr for r in runs))
+
+    # forget: the account's salt, else the shared one; without either, the account's setting
+    forget = [str(Path(sys.executable).with_name("liveagent-pipeline")), "forget",
+              "--pipelines-dir", str(configured / "pipelines"), "--email", "x@example.org"]
+    without_shared = {k: v for k, v in os.environ.items()
+                      if k != "SOURCES__LIVEAGENT__PRIVACY_SALT"}
+    for name, salt_env, expected in (
+        ("acme", {"LIVEAGENT__ACCOUNTS__ACME__PRIVACY_SALT": own}, "no contact with this "),
+        ("globex", {}, "forget needs liveagent.accounts.globex.privacy_salt (env "
+                       "LIVEAGENT__ACCOUNTS__GLOBEX__PRIVACY_SALT) or "
+                       "sources.liveagent.privacy_salt"),
+    ):
+        done = subprocess.run([*forget, "--account", name], cwd=configured,
+                              env={**without_shared, **salt_env}, capture_output=True,
+                              text=True, timeout=300)
+        assert error_line(done, 2).startswith(f"liveagent-pipeline: {expected}"), done.stderr

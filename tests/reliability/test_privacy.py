@@ -21,9 +21,9 @@ from pipelines.dashboard.queries import load as load_figures
 from pipelines.demo import fake_account
 from pipelines.liveagent_pipeline import main
 from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, keyed_hash
-from tests.reliability.test_secrets import assert_nowhere, logged_run
-from tests.support import Api
-from tests.warehouse import Target, query_rows
+from tests.reliability.test_secrets import logged_run
+from tests.support import Api, assert_nowhere
+from tests.warehouse import Target, column_comments, query_rows
 
 SALT = "salt-7d1f3b9e5a2c4680"
 PRIVACY = {
@@ -188,22 +188,10 @@ def test_excluded_and_hashed_values_appear_nowhere_after_a_full_and_an_increment
                for request in fake.log.select(path="/api/reports/agents$"))
 
 
-def comments(target: Target) -> dict[tuple[str, str], str | None]:
-    """The comment of every column of the dataset, in DuckDB or Postgres."""
-    sql = ("SELECT table_name, column_name, comment FROM duckdb_columns() "
-           "WHERE schema_name = '{ds}'") if target.destination == "duckdb" else (
-        "SELECT c.relname AS table_name, a.attname AS column_name, "
-        "col_description(c.oid, a.attnum) AS comment FROM pg_attribute a "
-        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = '{ds}' AND c.relkind = 'r' AND a.attnum > 0")
-    return {(row["table_name"], row["column_name"]): row["comment"]
-            for row in target.query(sql)}
-
-
 def assert_described(target: Target) -> None:
     """The warehouse's comments (the data dictionary) say which columns are excluded or
     hashed."""
-    found = comments(target)
+    found = column_comments(target, target.dataset)
     assert found[("conversations", "ownername")] == \
         f"Name of the customer who owns the conversation. {EXCLUDED_NOTE}"
     assert found[("conversations", "owneremail")] == \
@@ -279,6 +267,19 @@ def test_the_demo_its_analyst_layer_and_dashboard_honour_the_privacy_settings(
                            "FROM liveagent_analytics.liveagent__conversation_metrics")
     assert len(metrics) == 100 and all(row["owner_name"] is None for row in metrics)
     assert all(len(row["owner_email"]) == 64 for row in metrics)  # keyed hashes
+    # the analyst layer's comments say which of its columns come from excluded or hashed ones
+    noted = {**column_comments(target, "liveagent_stg"),
+             **column_comments(target, "liveagent_analytics")}
+    metrics = "liveagent__conversation_metrics"
+    assert noted[(metrics, "owner_name")] == \
+        f"Name of the customer who owns the conversation. {EXCLUDED_NOTE}"
+    assert noted[(metrics, "owner_email")] == \
+        f"E-mail of the customer who owns the conversation. {HASHED_NOTE}"
+    assert noted[("stg_liveagent__agents", "email")].endswith(HASHED_NOTE)
+    assert noted[("liveagent__daily_agent_kpis", "agent_name")] == (
+        "First and last name of the agent. Made from columns sources.liveagent.privacy "
+        "excludes (agents.firstname, agents.lastname)")
+    assert noted[(metrics, "subject")] == "Subject of the conversation."  # not a private one
     # the dashboard reads the marts: its agents are counted, never named
     figures = load_figures(tmp_path / "demo.duckdb", "liveagent", 30)
     assert figures.agents["answers"].sum() > 0

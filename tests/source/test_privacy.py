@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+import yaml
 from dlt.extract.items import TableNameMeta
 
+from pipelines.transform import LINEAGE, PROJECT
 from sources.liveagent import liveagent_source
 from sources.liveagent.deletions import LoadedRow
 from sources.liveagent.exceptions import BadRowError
@@ -167,3 +169,15 @@ def test_a_second_source_in_one_process_does_not_add_its_maps_again() -> None:
     second = {name: len(r._pipe.steps)
               for name, r in liveagent_source(**settings).resources.items()}
     assert second == first
+
+
+def test_the_analyst_layers_lineage_names_columns_the_privacy_settings_take() -> None:
+    """Every `meta: raw_columns` of the dbt project names a warehouse column that may be
+    excluded (a typo would leave a mart column without its note)."""
+    named = {entry for path in PROJECT.glob("models/**/*.yml")
+             for model in (yaml.safe_load(path.read_text()) or {}).get("models", [])
+             for column in model.get("columns", [])
+             for entry in column.get("config", {}).get("meta", {}).get(LINEAGE, [])}
+    assert {"conversations.owneremail", "agents.firstname", "report_agents.lastname"} <= named
+    assert checked_privacy({"exclude": sorted(named)}, None).exclude == \
+        {tuple(entry.split(".")) for entry in named}
