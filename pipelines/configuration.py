@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.container import Container
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.common.configuration.utils import get_resolved_traces
 from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.common.pipeline import PipelineContext
 from dlt.extract import DltSource
 
 from sources.liveagent import liveagent_source
@@ -72,6 +74,10 @@ def check_dataset(name: str) -> None:
 def checked_source(explicit: Mapping[str, Any], date_labels: tuple[str, str]) -> DltSource:
     """The source, built after its settings passed their checks. `explicit` values win over
     configuration; `date_labels` name where the start and end dates came from."""
+    # the source reads the state of the pipeline active in this thread: not the target's yet
+    # (the runner makes it after these checks) but the last one a long-lived process ran, e.g.
+    # another account's under Dagster or Airflow, whose forgotten contacts are not this one's
+    Container()[PipelineContext].deactivate()
     try:
         settings = source_settings(explicit)
         for bound in BOUNDS:

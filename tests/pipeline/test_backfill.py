@@ -91,7 +91,7 @@ def test_any_runner_makes_the_same_progress_one_window_per_call(
     assert_conversation_family_equal(api, Warehouse(str(configured / "any.duckdb")))
 
 
-@pytest.mark.parametrize("account", [(120, 30)], indirect=True)  # 3-4 boxes of history
+@pytest.mark.parametrize("account", [(240, 30)], indirect=True)  # 3-5 boxes of history
 def test_time_boxed_runs_keep_recent_data_fresh_during_the_backfill(
     run_cli: Callable[..., int], api: Api, account: Account, warehouse: Warehouse,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -489,6 +489,13 @@ def test_forget_finds_a_contact_whose_owner_email_is_hashed_and_hashes_what_is_l
         "conversations.owneremail: the address as LiveAgent has it, case included, or "
         "--contact-id)")
 
+    # the next target this process runs (a scheduler's next account) forgot no one: it needs
+    # no salt, and its source does not read the forgotten contacts of the pipeline run before
+    monkeypatch.delenv("SOURCES__LIVEAGENT__PRIVACY_SALT")
+    monkeypatch.delenv("SOURCES__LIVEAGENT__PRIVACY")
+    assert run_cli("--duckdb-path", str(configured / "other.duckdb"),
+                   "--pipelines-dir", str(configured / "other-pipelines")) == 0
+
 
 def test_forget_refuses_a_destination_without_sql(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
