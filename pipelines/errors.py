@@ -18,6 +18,7 @@ from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
+from sources.liveagent.key_pool import api_keys
 from sources.liveagent.redaction import redact
 
 from .accounts import Account, shared_setting
@@ -219,7 +220,7 @@ def postgres_server() -> tuple[str, float]:
 
 
 def known_secrets(account: Account | None = None) -> list[str]:
-    """The configured API keys (the shared one and every account's in a TOML table) and
+    """The configured API keys (the shared ones and every account's in a TOML table) and
     `account`'s (which may come from its environment variable alone), to mask wherever a
     message may carry them."""
     try:
@@ -229,7 +230,7 @@ def known_secrets(account: Account | None = None) -> list[str]:
         accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
         keys += [settings.get("api_key") for settings in accounts.values()
                  if isinstance(settings, dict)]
-        return [str(key) for key in keys if key]
+        return [key for value in keys for key in api_keys(value)]  # a pool's keys one by one
     except Exception:  # secrets that cannot even be read cannot leak either
         return []
 
@@ -256,4 +257,4 @@ def failure_line(error: BaseException, api_key: Any = None,
     """The one-line reason for a failed run, every configured key masked, and `api_key` too
     (a key given in code, not in configuration): what orchestrators and the run history show.
     A run of `account` is told that account's settings (see `explain`)."""
-    return redact(explain(error, account)[0], [*known_secrets(account), str(api_key or "")])
+    return redact(explain(error, account)[0], [*known_secrets(account), *api_keys(api_key)])

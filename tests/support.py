@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pyarrow.parquet as pq
 import requests
 
 from liveagent_fake.clock import Clock
@@ -114,3 +118,24 @@ def assert_error(response, status: int) -> dict:
     assert error["statuscode"] == status
     assert error["errormessage"]
     return error
+
+
+def texts_under(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every file below `folder` as text: gzip unpacked, parquet read, the rest as bytes."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        if raw[:4] == b"PAR1":
+            yield path, str(pq.read_table(path).to_pylist())
+        else:
+            yield path, raw.decode("utf-8", "replace")
+
+
+def assert_nowhere(secrets: list[str], configured: Path, *outputs: str) -> None:
+    for output in outputs:
+        for secret in secrets:
+            assert secret not in output
+    for path, text in texts_under(configured):
+        for secret in secrets:
+            assert secret not in text, path

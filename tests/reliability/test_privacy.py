@@ -21,8 +21,8 @@ from pipelines.dashboard.queries import load as load_figures
 from pipelines.demo import fake_account
 from pipelines.liveagent_pipeline import main
 from sources.liveagent.privacy import EXCLUDED_NOTE, HASHED_NOTE, keyed_hash
-from tests.reliability.test_secrets import assert_nowhere, logged_run
-from tests.support import Api
+from tests.reliability.test_secrets import logged_run
+from tests.support import Api, assert_nowhere
 from tests.warehouse import Target, query_rows
 
 SALT = "salt-7d1f3b9e5a2c4680"

@@ -3,23 +3,20 @@ state or any table, including on errors; agents' auth tokens are never loaded.""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-import pyarrow.parquet as pq
 import pytest
 
 from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from tests.support import NOW, ZONE
+from tests.support import NOW, ZONE, assert_nowhere
 from tests.warehouse import Warehouse
 
 KEY = "SECRET-KEY-9f8e7d6c5b4a"
@@ -42,27 +39,6 @@ def logged_run(configured: Path, *args: str, **env: str) -> subprocess.Completed
          "--pipelines-dir", str(configured / "pipelines"), *args],
         cwd=configured, env=environment, capture_output=True, text=True, timeout=300,
     )
-
-
-def texts_under(folder: Path) -> Iterator[tuple[Path, str]]:
-    """Every file below `folder` as text: gzip unpacked, parquet read, the rest as bytes."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        if raw[:4] == b"PAR1":
-            yield path, str(pq.read_table(path).to_pylist())
-        else:
-            yield path, raw.decode("utf-8", "replace")
-
-
-def assert_nowhere(secrets: list[str], configured: Path, *outputs: str) -> None:
-    for output in outputs:
-        for secret in secrets:
-            assert secret not in output
-    for path, text in texts_under(configured):
-        for secret in secrets:
-            assert secret not in text, path
 
 
 def warehouse_text(warehouse: Warehouse) -> str:
