@@ -81,7 +81,7 @@ class Account:
         self.time = AccountTime(timezone)
         # the schedule of the `*Sla` report figures (see business_hours.py); None = calendar time
         self.business_hours = BusinessHours(business_hours, timezone)
-        self.api_key = api_key
+        self._api_key = api_key
         # every API v1 key of the account (an admin can create several), in the order given;
         # `revoke_api_key` takes one away
         self.api_keys = list(dict.fromkeys([api_key, *more_api_keys]))
@@ -103,6 +103,19 @@ class Account:
         self._build_columns()
 
     # -- API keys --------------------------------------------------------------------------
+    @property
+    def api_key(self) -> str:
+        """The account's first key (what a test's client of the fake sends)."""
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, key: str) -> None:
+        """Replaces the first key (a test that needs a key of its own)."""
+        with self.lock:
+            self.api_keys = [key if k == self._api_key else k for k in self.api_keys]
+            self._key_order = tuple(key if k == self._api_key else k for k in self._key_order)
+            self._api_key = key
+
     def revoke_api_key(self, key: str) -> None:
         """An admin deletes `key`: from now on it is answered 401, like any unknown key."""
         with self.lock:

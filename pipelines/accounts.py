@@ -95,8 +95,9 @@ def configured_accounts() -> list[Account]:
         if not _NAME.fullmatch(name):
             raise UsageError(f"{SECTION}.{name}: an account's name must be lowercase letters, "
                              "digits and underscores, starting with a letter")
+        # the key only as a secret: dlt's trace keeps what dlt.config.get read in clear text
         settings: dict[str, Any] = {key: dlt.config.get(f"{SECTION}.{name}.{key}")
-                                    for key in declared}
+                                    for key in declared if key != "api_key"}
         api_key: Any = dlt.secrets.get(f"{SECTION}.{name}.api_key")
         if api_key:
             settings["api_key"] = api_key

@@ -162,6 +162,6 @@ class KeyPool:
                 self._keys.remove(key)
                 left = len(self._keys)
                 log.warning("LiveAgent refused the API key %s (%s); it leaves the pool, the run "
-                            "goes on with the other %d key%s", key.name, reason, left,
+                            "goes on with %d other key%s", key.name, reason, left,
                             "" if left == 1 else "s")
             return key not in self._keys
