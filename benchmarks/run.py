@@ -29,6 +29,7 @@ from .scenarios import (
     concurrency,
     efficiency,
     freshness,
+    key_pool,
     nothing_changed,
     readers,
     reconciliation,
@@ -41,6 +42,7 @@ from .scenarios import (
 Scenario = Callable[[Context], ScenarioResult]
 SCENARIOS: dict[str, Scenario] = {
     "saturation": saturation.run,
+    "key_pool": key_pool.run,
     "concurrency": concurrency.run,
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,

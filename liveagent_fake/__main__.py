@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "default: no limit)")
     parser.add_argument("--burst", type=float, default=None,
                         help="token bucket capacity (default: one minute's worth)")
+    parser.add_argument("--frozen", action="store_true",
+                        help="stop the account's clock at the start (figures that count up to "
+                             "now, like an unanswered conversation's SLA, stay put)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--real-world", type=_real_world, default=RealWorld(),
                         metavar="NAME[,NAME...]",
@@ -85,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     account = Account(
         DatasetConfig(seed=args.seed, conversations=args.conversations, days=args.days,
                       messages_per_conversation=args.messages_per_conversation),
-        clock=Clock(), timezone=args.timezone, api_key=keys[0], more_api_keys=keys[1:],
+        clock=Clock(time.time() if args.frozen else None), timezone=args.timezone,
+        api_key=keys[0], more_api_keys=keys[1:],
         real_world=args.real_world, business_hours=args.business_hours,
     )
     fake = FakeLiveAgent(account, host=args.host, port=args.port,

@@ -148,6 +148,9 @@ class RequestMetrics:
         # listing agrees; keys, not rows)
         self.deletes: Counter[tuple[str, str]] = Counter()
         self.taken_short = 0  # conversations whose messages were loaded short, as given
+        # API keys LiveAgent refused in this run: the run's later clients leave them out
+        # (key_pool.py; in memory only, never reported)
+        self.refused_keys: set[str] = set()
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -353,11 +356,12 @@ class LiveAgentClient:
         if requests_per_minute <= 0:
             raise ConfigurationError("sources.liveagent.requests_per_minute must be positive")
         self.base_url = api_url(base_url, allow_insecure_http)
-        self.keys = KeyPool(api_keys(api_key), requests_per_minute)
-        self.max_attempts = max_attempts
         # the run's counters when it passes them (a run makes a client per load), else its own
-        self._adapter = RateLimitedAdapter(self.keys, max_connections,
-                                           metrics or RequestMetrics())
+        metrics = metrics or RequestMetrics()
+        self.keys = KeyPool(api_keys(api_key), requests_per_minute,
+                            refused=metrics.refused_keys)
+        self.max_attempts = max_attempts
+        self._adapter = RateLimitedAdapter(self.keys, max_connections, metrics)
         self.metrics.per_minute = self.keys.per_minute  # what bounds the time the plan takes
         self._rest = self._rest_client(request_timeout, max_attempts)
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)

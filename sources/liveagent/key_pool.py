@@ -83,14 +83,22 @@ class PooledKey:
 
 
 class KeyPool:
-    """The keys a client sends its requests with. `acquire` blocks until a key has room."""
+    """The keys a client sends its requests with. `acquire` blocks until a key has room.
+
+    `refused` holds the keys LiveAgent refused earlier in the run (a run makes a client per
+    load): they are left out from the start, and a key refused here joins them, so that a
+    revoked key costs a run one request and one line, not one per load."""
 
     def __init__(self, keys: tuple[str, ...], requests_per_minute: float,
-                 ip_requests_per_second: float | None = IP_REQUESTS_PER_SECOND) -> None:
+                 ip_requests_per_second: float | None = IP_REQUESTS_PER_SECOND,
+                 refused: set[str] | None = None) -> None:
         if not keys:
             raise ConfigurationError(EMPTY_KEY_MESSAGE)
-        self._keys = [PooledKey(key, masked_key(key, n, len(keys)), key_limiter(
+        self._refused = refused if refused is not None else set()
+        named = [PooledKey(key, masked_key(key, n, len(keys)), key_limiter(
             requests_per_minute)) for n, key in enumerate(keys, 1)]
+        # all refused before: all are tried again, and the last refusal is the run's error
+        self._keys = [key for key in named if key.value not in self._refused] or named
         self.all_keys = keys  # every configured key, refused ones too: all are secrets
         self.per_minute = pool_per_minute(len(keys), requests_per_minute, ip_requests_per_second)
         capped = self.per_minute < max(1, int(requests_per_minute)) * len(keys)
@@ -160,6 +168,7 @@ class KeyPool:
         with self._lock:
             if key in self._keys and len(self._keys) > 1:
                 self._keys.remove(key)
+                self._refused.add(key.value)
                 left = len(self._keys)
                 log.warning("LiveAgent refused the API key %s (%s); it leaves the pool, the run "
                             "goes on with %d other key%s", key.name, reason, left,

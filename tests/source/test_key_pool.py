@@ -14,7 +14,7 @@ from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from sources.liveagent.client import LiveAgentClient, with_key
+from sources.liveagent.client import LiveAgentClient, RequestMetrics, with_key
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError
 from sources.liveagent.key_pool import KeyPool, api_keys, pool_per_minute
 from sources.liveagent.redaction import masked_key
@@ -39,10 +39,10 @@ def limited(account: Account) -> FakeLiveAgent:
         yield fake
 
 
-def client(fake: FakeLiveAgent, keys: tuple[str, ...] | str,
-           per_minute: float = PER_KEY) -> LiveAgentClient:
+def client(fake: FakeLiveAgent, keys: tuple[str, ...] | str, per_minute: float = PER_KEY,
+           metrics: RequestMetrics | None = None) -> LiveAgentClient:
     return LiveAgentClient(fake.url, keys, per_minute, request_timeout=10, max_attempts=4,
-                           max_connections=8)
+                           max_connections=8, metrics=metrics)
 
 
 def read_tags(pool: LiveAgentClient, times: int = REQUESTS) -> float:
@@ -118,13 +118,16 @@ def test_a_429_rests_that_key_only(account: Account) -> None:
 def test_a_refused_key_leaves_the_pool_with_one_warning(
         limited: FakeLiveAgent, account: Account, caplog: pytest.LogCaptureFixture) -> None:
     account.revoke_api_key(KEYS[1])
+    run = RequestMetrics()  # a run's counters, shared by the client of each of its loads
     with caplog.at_level(logging.WARNING, logger="sources.liveagent.key_pool"):
-        pool = client(limited, KEYS)
+        pool = client(limited, KEYS, metrics=run)
         read_tags(pool, 20)
+        next_load = client(limited, KEYS, metrics=run)  # leaves the refused key out
+        read_tags(next_load, 20)
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warning.startswith("LiveAgent refused the API key key 2 of 3 (...cdef) (HTTP 401)")
     assert "goes on with 2 other keys" in warning and KEYS[1] not in warning
-    assert pool.keys.size == 2
+    assert pool.keys.size == next_load.keys.size == 2
     assert by_key(limited)["key 2"] == {"401": 1}
 
 
