@@ -28,6 +28,7 @@ from .scenarios import (
     agreement,
     concurrency,
     efficiency,
+    first_sync_plan,
     freshness,
     key_pool,
     nothing_changed,
@@ -43,6 +44,7 @@ Scenario = Callable[[Context], ScenarioResult]
 SCENARIOS: dict[str, Scenario] = {
     "saturation": saturation.run,
     "key_pool": key_pool.run,
+    "first_sync_plan": first_sync_plan.run,
     "concurrency": concurrency.run,
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,
