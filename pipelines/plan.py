@@ -71,8 +71,8 @@ def estimate(found: Found, settings: Mapping[str, Any], start: date | None) -> E
     """The first sync's requests, counted as the source makes them."""
     per_row = 2 if settings["conversation_details"] else 1
     per_load = int(settings["conversations_per_load"]) or 10**12
-    floor = start or max(found.today - timedelta(days=DEFAULT_REPORT_HISTORY_DAYS),
-                         found.first_created or found.today)
+    default = found.today - timedelta(days=DEFAULT_REPORT_HISTORY_DAYS)  # reports.report_floor
+    floor = start or (max(default, found.first_created) if found.first_created else default)
     report_days = (found.today - floor).days + 1
     recent_days = min(report_days, int(settings["priority_days"]) + 1)
     # the listing reads conversations changed since the start: at least those created since

@@ -79,7 +79,6 @@ class PooledKey:
     name: str  # the masked form, for messages
     limiter: Limiter = field(repr=False)
     resting_until: float = 0.0  # monotonic time before which it takes no request (a 429)
-    requests: int = 0
 
 
 class KeyPool:
@@ -112,24 +111,19 @@ class KeyPool:
         with self._lock:
             return len(self._keys)
 
-    def requests_by_key(self) -> dict[str, int]:
-        """Requests sent with each key still in the pool, by its masked name."""
-        with self._lock:
-            return {key.name: key.requests for key in self._keys}
-
     def acquire(self) -> PooledKey:
         """A key with room for one more request (its permit taken)."""
         if len(self._keys) == 1 and self._ip_limiter is None:  # one key: wait on its limiter
             only = self._keys[0]
             self._wait_rest(only)
             only.limiter.try_acquire("liveagent")
-            return self._counted(only)
+            return only
         while True:
             key = self._try_each()
             if key is not None:
                 if self._ip_limiter is not None:
                     self._ip_limiter.try_acquire("ip")
-                return self._counted(key)
+                return key
             time.sleep(POLL_SECONDS)
 
     def _try_each(self) -> PooledKey | None:
@@ -148,11 +142,6 @@ class KeyPool:
         pause = key.resting_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-
-    def _counted(self, key: PooledKey) -> PooledKey:
-        with self._lock:
-            key.requests += 1
-        return key
 
     def rest(self, key: PooledKey, seconds: float) -> bool:
         """`key` was answered 429: it takes no request for `seconds`. Whether another key can

@@ -22,11 +22,13 @@ def planned(out: str) -> tuple[int, int, int]:
         int(first.group(1).replace(",", ""))
 
 
-@pytest.mark.parametrize("start_date", [None, "2025-09-20"])
+@pytest.mark.parametrize(("start_date", "details"),
+                         [(None, False), ("2025-09-20", False), (None, True)])
 def test_the_plan_counts_the_requests_of_the_first_sync(
         run_cli, fake: FakeLiveAgent, configured: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture, start_date: str | None) -> None:
+        capsys: pytest.CaptureFixture, start_date: str | None, details: bool) -> None:
     monkeypatch.delenv("SOURCES__LIVEAGENT__START_DATE")
+    monkeypatch.setenv("SOURCES__LIVEAGENT__CONVERSATION_DETAILS", str(details).lower())
     dates = ["--start-date", start_date] if start_date else []
     assert main(["plan", *dates]) == 0
     made, requests, first_load = planned(capsys.readouterr().out)
