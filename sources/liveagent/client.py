@@ -243,6 +243,8 @@ class RateLimitedAdapter(HTTPAdapter):
             if not stream and limit:
                 _read_body_within(response, float(limit))
             if not self._another_key(key, response):
+                if self.keys.refusals_untold and _accepted(response):
+                    self.keys.tell_refusals()
                 return response
 
     def _another_key(self, key: PooledKey, response: Response) -> bool:
@@ -260,6 +262,11 @@ class RateLimitedAdapter(HTTPAdapter):
             self.metrics.add_bad_answer(problem.kind)
             response.close()
         return again
+
+
+def _accepted(response: Response) -> bool:
+    """Whether LiveAgent answered with what was asked (and so took the key)."""
+    return answer_problem(response) is None
 
 
 _APIKEY_PARAMETER = re.compile(r"([?&])apikey=[^&#]*&?")

@@ -105,6 +105,7 @@ class KeyPool:
                                    buffer_ms=LIMITER_BUFFER_MS) if capped else None
         self._lock = threading.Lock()
         self._next = 0
+        self._untold: list[str] = []  # refusals to tell once another key is accepted
 
     @property
     def size(self) -> int:
@@ -152,14 +153,27 @@ class KeyPool:
             return any(other.resting_until <= now for other in self._keys if other is not key)
 
     def refuse(self, key: PooledKey, reason: str) -> bool:
-        """LiveAgent refused `key`: it leaves the pool (one warning line) unless it is the last
-        key. Whether other keys remain to send the request with."""
+        """LiveAgent refused `key`: it leaves the pool unless it is the last key (a warning
+        line, once another key is accepted: `tell_refusals`). Whether other keys remain to
+        send the request with."""
         with self._lock:
             if key in self._keys and len(self._keys) > 1:
                 self._keys.remove(key)
                 self._refused.add(key.value)
                 left = len(self._keys)
-                log.warning("LiveAgent refused the API key %s (%s); it leaves the pool, the run "
-                            "goes on with %d other key%s", key.name, reason, left,
-                            "" if left == 1 else "s")
+                self._untold.append(
+                    f"LiveAgent refused the API key {key.name} ({reason}); it leaves the pool, "
+                    f"the run goes on with {left} other key{'' if left == 1 else 's'}")
             return key not in self._keys
+
+    @property
+    def refusals_untold(self) -> bool:
+        return bool(self._untold)
+
+    def tell_refusals(self) -> None:
+        """A key was accepted: the refused ones are told, a warning line each. Not before:
+        when every key is refused, the run's one-line error says it all."""
+        with self._lock:
+            lines, self._untold = self._untold, []
+        for line in lines:
+            log.warning(line)

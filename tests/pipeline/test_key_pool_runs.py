@@ -15,7 +15,6 @@ from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
-from pipelines.liveagent_pipeline import main
 from tests.support import NOW, ZONE, Api, assert_nowhere
 from tests.warehouse import Warehouse, assert_conversation_family_equal
 
@@ -44,14 +43,18 @@ def revoke_when_answered(fake: FakeLiveAgent, key: str, requests: int) -> thread
     return done
 
 
+def cli(work: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`liveagent-pipeline run` in a process of its own, its stderr as a terminal shows it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
+         "--pipelines-dir", str(work / "pipelines"), *args],
+        cwd=work, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+
 def test_a_key_revoked_mid_run_costs_one_line_and_no_data(
         fake: FakeLiveAgent, configured: Path, warehouse: Warehouse) -> None:
     revoked = revoke_when_answered(fake, KEYS[1], REVOKED_AFTER)
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.liveagent_pipeline", "run", "--progress-every", "0",
-         "--pipelines-dir", str(configured / "pipelines")],
-        cwd=configured, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "SOURCES__LIVEAGENT__API_KEY": ",".join(KEYS)})
+    result = cli(configured, SOURCES__LIVEAGENT__API_KEY=",".join(KEYS))
     assert result.returncode == 0, result.stderr[-2000:]
     assert revoked.is_set()
     by_key = fake.stats.snapshot()["by_key"]
@@ -66,18 +69,16 @@ def test_a_key_revoked_mid_run_costs_one_line_and_no_data(
     assert_nowhere(list(KEYS), configured, result.stdout, result.stderr, str(history))
 
 
-def test_all_keys_refused_is_one_line_and_exit_2(
-        fake: FakeLiveAgent, configured: Path, capsys: pytest.CaptureFixture) -> None:
-    (configured / ".dlt").mkdir()
+def test_all_keys_refused_is_one_line_and_exit_2(fake: FakeLiveAgent, configured: Path) -> None:
+    (configured / ".dlt").mkdir()  # read by a new process: dlt keeps a process's first reading
     (configured / ".dlt" / "secrets.toml").write_text(
         f'[liveagent.accounts.acme]\napi_key = ["{KEYS[1]}", "not-one-of-its-keys-4d3c2b1a"]\n')
     fake.account.revoke_api_key(KEYS[1])
-    code = main(["run", "--account", "acme", "--progress-every", "0",
-                 "--pipelines-dir", str(configured / "pipelines")])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.startswith("liveagent-pipeline: LiveAgent rejected the API key (401 Invalid "
-                          "API key); check liveagent.accounts.acme.api_key")
-    assert err.count("\n") == 1
+    result = cli(configured, "--account", "acme")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "liveagent-pipeline: LiveAgent rejected the API key (401 Invalid API key); check "
+        "liveagent.accounts.acme.api_key (LIVEAGENT__ACCOUNTS__ACME__API_KEY)"]
     # (the keys are in .dlt/secrets.toml, where the user put them)
-    assert_nowhere([*KEYS, "not-one-of-its-keys-4d3c2b1a"], configured / "pipelines", err)
+    assert_nowhere([*KEYS, "not-one-of-its-keys-4d3c2b1a"], configured / "pipelines",
+                   result.stdout)
