@@ -15,6 +15,7 @@ from liveagent_fake.clock import Clock
 from liveagent_fake.dataset import DatasetConfig
 from liveagent_fake.models import Account
 from liveagent_fake.server import FakeLiveAgent
+from pipelines.errors import failure_line, known_secrets
 from tests.support import NOW, ZONE, Api, assert_nowhere
 from tests.warehouse import Warehouse, assert_conversation_family_equal
 
@@ -82,3 +83,11 @@ def test_all_keys_refused_is_one_line_and_exit_2(fake: FakeLiveAgent, configured
     # (the keys are in .dlt/secrets.toml, where the user put them)
     assert_nowhere([*KEYS, "not-one-of-its-keys-4d3c2b1a"], configured / "pipelines",
                    result.stdout)
+
+
+def test_every_key_of_a_pool_is_a_known_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__LIVEAGENT__API_KEY", ",".join(KEYS[:2]))
+    assert known_secrets() == list(KEYS[:2])
+    error = RuntimeError(f"keys {KEYS[0]}, {KEYS[1]} and {KEYS[2]} echoed")  # no apikey=
+    line = failure_line(error, api_key=[KEYS[2]])
+    assert not any(key in line for key in KEYS), line

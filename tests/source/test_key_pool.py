@@ -131,13 +131,15 @@ def test_a_refused_key_leaves_the_pool_with_one_warning(
     assert by_key(limited)["key 2"] == {"401": 1}
 
 
-def test_all_keys_refused_is_the_usual_error(limited: FakeLiveAgent, account: Account) -> None:
+def test_all_keys_refused_is_the_usual_error(
+        limited: FakeLiveAgent, account: Account, caplog: pytest.LogCaptureFixture) -> None:
     for key in KEYS[1:]:
         account.revoke_api_key(key)
     pool = client(limited, ("not-a-key-of-this-account", *KEYS[1:]))
     with pytest.raises(AuthenticationError, match="rejected the API key") as raised:
         pool.get("tags")
     assert not any(key in str(raised.value) for key in KEYS)
+    assert caplog.records == []  # the error says it all: no line per refused key
 
 
 def test_several_keys_are_held_to_the_per_ip_cap() -> None:
