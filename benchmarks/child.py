@@ -75,7 +75,7 @@ def run_child(spec: dict[str, Any], env: dict[str, str] | None = None,
             process.communicate()
     for line in stdout.splitlines():
         if line.startswith(MARKER):
-            return json.loads(line[len(MARKER):])
+            return {**json.loads(line[len(MARKER):]), "stderr": stderr[-4000:]}
     return {"ok": False, "error": f"no result (exit {process.returncode}): {stderr[-2000:]}"}
 
 

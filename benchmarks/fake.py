@@ -28,11 +28,21 @@ class FakeConfig:
     timezone: str = "GMT"
     days: int = 90
     seed: int = 7
+    api_keys: tuple[str, ...] = (API_KEY,)
+    limit_per_key: bool = False  # requests_per_minute for each key apart, as LiveAgent's
+    messages_per_conversation: float = 5.0
+    frozen: bool = False  # the account's clock stopped: runs at different times see the same
+
 
     def argv(self) -> list[str]:
         args = ["--port", "0", "--conversations", str(self.conversations),
                 "--timezone", self.timezone, "--days", str(self.days), "--seed", str(self.seed),
-                "--api-key", API_KEY, "--latency", str(self.latency)]
+                "--api-key", ",".join(self.api_keys), "--latency", str(self.latency),
+                "--messages-per-conversation", str(self.messages_per_conversation)]
+        if self.limit_per_key:
+            args.append("--limit-per-key")
+        if self.frozen:
+            args.append("--frozen")
         if self.requests_per_minute:
             args += ["--requests-per-minute", str(self.requests_per_minute)]
         if self.burst:
@@ -92,6 +102,11 @@ class FakeProcess:
 
     def reset_stats(self) -> None:
         self.session.post(f"{self.url}/_fake/stats/reset", timeout=30).raise_for_status()
+
+    def revoke_key(self, key: str) -> None:
+        """An admin deletes `key`: the fake answers it 401 from now on."""
+        self.session.post(f"{self.url}/_fake/keys/revoke", data={"key": key},
+                          timeout=30).raise_for_status()
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the fake has used so far."""

@@ -28,7 +28,9 @@ from .scenarios import (
     agreement,
     concurrency,
     efficiency,
+    first_sync_plan,
     freshness,
+    key_pool,
     nothing_changed,
     readers,
     reconciliation,
@@ -41,6 +43,8 @@ from .scenarios import (
 Scenario = Callable[[Context], ScenarioResult]
 SCENARIOS: dict[str, Scenario] = {
     "saturation": saturation.run,
+    "key_pool": key_pool.run,
+    "first_sync_plan": first_sync_plan.run,
     "concurrency": concurrency.run,
     "efficiency": efficiency.run,
     "nothing_changed": nothing_changed.run,

@@ -12,7 +12,7 @@ import copy
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,15 +72,20 @@ class Account:
         real_world: RealWorld | None = None,
         v3_api_key: str | None = None,
         business_hours: Mapping[str, object] | None = None,
+        more_api_keys: Sequence[str] = (),
     ) -> None:
-        if v3_api_key is not None and v3_api_key == api_key:
+        if v3_api_key is not None and v3_api_key in (api_key, *more_api_keys):
             raise ValueError("v3_api_key must differ from api_key")
         self.config = config or ds.DatasetConfig()
         self.clock = clock or Clock()
         self.time = AccountTime(timezone)
         # the schedule of the `*Sla` report figures (see business_hours.py); None = calendar time
         self.business_hours = BusinessHours(business_hours, timezone)
-        self.api_key = api_key
+        self._api_key = api_key
+        # every API v1 key of the account (an admin can create several), in the order given;
+        # `revoke_api_key` takes one away
+        self.api_keys = list(dict.fromkeys([api_key, *more_api_keys]))
+        self._key_order = tuple(self.api_keys)
         self.v3_api_key = v3_api_key  # a key of API v3: v1 endpoints answer it 403
         self.real_world = real_world or RealWorld()
         self.lock = threading.RLock()
@@ -96,6 +101,32 @@ class Account:
         self._cache: OrderedDict[int, ds.Conversation] = OrderedDict()
         self._next_serial = ds.GENERATED_SERIAL_LIMIT
         self._build_columns()
+
+    # -- API keys --------------------------------------------------------------------------
+    @property
+    def api_key(self) -> str:
+        """The account's first key (what a test's client of the fake sends)."""
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, key: str) -> None:
+        """Replaces the first key (a test that needs a key of its own)."""
+        with self.lock:
+            self.api_keys = [key if k == self._api_key else k for k in self.api_keys]
+            self._key_order = tuple(key if k == self._api_key else k for k in self._key_order)
+            self._api_key = key
+
+    def revoke_api_key(self, key: str) -> None:
+        """An admin deletes `key`: from now on it is answered 401, like any unknown key."""
+        with self.lock:
+            if key not in self.api_keys:
+                raise KeyError("no such API key")
+            self.api_keys.remove(key)
+
+    def key_label(self, key: str | None) -> str:
+        """A key as the fake's counters name it: 'key 2' (its place among the keys the
+        account was made with), or 'unknown'; never the key itself."""
+        return f"key {self._key_order.index(key) + 1}" if key in self._key_order else "unknown"
 
     # -- columns ---------------------------------------------------------------------------
     def _build_columns(self) -> None:

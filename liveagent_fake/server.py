@@ -36,7 +36,7 @@ from .faults import (
 from .models import Account
 from .requestlog import LoggedRequest, RequestLog
 from .responses import Request
-from .throttle import TokenBucket
+from .throttle import Throttle
 from .urls import resolve
 from .wire import Reply, encode_json
 
@@ -46,6 +46,7 @@ Payload = dict | str
 
 
 STATS_PATH = "/_fake/stats"
+REVOKE_PATH = "/_fake/keys/revoke"  # POST key=...: a test hook, as an admin deleting a key
 # per-id paths are counted under one name each, so the counters stay bounded
 GROUPED_PATHS = (
     (re.compile(r"/api/conversations/[^/]+/messages/?"), "messages"),
@@ -57,8 +58,8 @@ MAX_PATH_KEYS = 200  # other paths beyond this many distinct ones count as "othe
 
 
 class RequestStats:
-    """Running totals for `GET /_fake/stats`: requests by method, by status and by grouped
-    path."""
+    """Running totals for `GET /_fake/stats`: requests by method, by status, by grouped
+    path and by API key (`Account.key_label`: 'key 1', ...; a key's status counts too)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -66,8 +67,9 @@ class RequestStats:
         self.by_method: Counter[str] = Counter()
         self.by_status: Counter[int] = Counter()
         self.by_path: Counter[str] = Counter()
+        self.by_key: Counter[tuple[str, int]] = Counter()
 
-    def add(self, method: str, path: str, status: int) -> None:
+    def add(self, method: str, path: str, status: int, key: str = "unknown") -> None:
         name = next((n for pattern, n in GROUPED_PATHS if pattern.fullmatch(path)), path)
         with self._lock:
             if name not in self.by_path and len(self.by_path) >= MAX_PATH_KEYS:
@@ -76,12 +78,16 @@ class RequestStats:
             self.by_method[method] += 1
             self.by_status[status] += 1
             self.by_path[name] += 1
+            self.by_key[key, status] += 1
 
     def snapshot(self) -> dict:
         with self._lock:
+            by_key: dict[str, dict[str, int]] = {}
+            for (key, status), count in sorted(self.by_key.items()):
+                by_key.setdefault(key, {})[str(status)] = count
             return {"total": self.total, "by_method": dict(sorted(self.by_method.items())),
                     "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-                    "by_path": dict(sorted(self.by_path.items()))}
+                    "by_path": dict(sorted(self.by_path.items())), "by_key": by_key}
 
     def reset(self) -> None:
         with self._lock:
@@ -89,11 +95,15 @@ class RequestStats:
             self.by_method.clear()
             self.by_status.clear()
             self.by_path.clear()
+            self.by_key.clear()
 
 
 class FakeLiveAgent:
     """A fake LiveAgent API v1 account served over HTTP; use as a context manager or
-    call `start()`/`stop()`. `account` is the model tests change directly."""
+    call `start()`/`stop()`. `account` is the model tests change directly.
+
+    `requests_per_minute` limits all requests together, or each API key apart with
+    `limit_per_key` (LiveAgent's way); `ip_requests_per_second` limits each client address."""
 
     def __init__(
         self,
@@ -105,9 +115,11 @@ class FakeLiveAgent:
         latency: float = 0.0,
         log_size: int = 100_000,
         fault_seed: int = 0,
+        limit_per_key: bool = False,
+        ip_requests_per_second: float | None = None,
     ) -> None:
         self.account = account or Account(DatasetConfig())
-        self.throttle = TokenBucket(requests_per_minute, burst) if requests_per_minute else None
+        self.throttle = Throttle(requests_per_minute, burst, limit_per_key, ip_requests_per_second)
         self.latency = latency
         self.faults = FaultInjector(fault_seed)
         self.log = RequestLog(log_size)
@@ -125,8 +137,10 @@ class FakeLiveAgent:
     def api_key(self) -> str:
         return self.account.api_key
 
-    def set_rate_limit(self, requests_per_minute: float | None, burst: float | None = None) -> None:
-        self.throttle = TokenBucket(requests_per_minute, burst) if requests_per_minute else None
+    def set_rate_limit(self, requests_per_minute: float | None, burst: float | None = None,
+                       limit_per_key: bool = False,
+                       ip_requests_per_second: float | None = None) -> None:
+        self.throttle = Throttle(requests_per_minute, burst, limit_per_key, ip_requests_per_second)
 
     def start(self) -> FakeLiveAgent:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
@@ -149,12 +163,13 @@ class FakeLiveAgent:
 
     # -- request processing ----------------------------------------------------------------
     def answer(
-        self, method: str, path: str, params: dict[str, str]
+        self, method: str, path: str, params: dict[str, str], address: str = "127.0.0.1"
     ) -> tuple[int, Payload, dict]:
-        """(status, payload, extra headers) for a request that got past the fault rules."""
+        """(status, payload, extra headers) for a request from `address` that got past the
+        fault rules."""
         try:
-            if self.throttle is not None:
-                wait = self.throttle.take()
+            if self.throttle.active:
+                wait = self.throttle.take(params.get("apikey"), address)
                 if wait:
                     raise TooManyRequests(wait)
             self._authenticate(params.get("apikey"))
@@ -180,7 +195,7 @@ class FakeLiveAgent:
     def _authenticate(self, key: str | None) -> None:
         if key is not None and key == self.account.v3_api_key:
             raise Forbidden403("API key is not valid for API v1")
-        if key != self.account.api_key:
+        if key not in self.account.api_keys:
             raise Forbidden("Invalid API key" if key else "Missing API key")
 
     def _documented_example(self, method: str, path: str) -> documented_examples.Example | None:
@@ -236,12 +251,27 @@ class _Handler(BaseHTTPRequestHandler):
         if path.rstrip("/") in (STATS_PATH, STATS_PATH + "/reset"):
             self._serve_stats(fake, method, path.rstrip("/"))
             return
+        if path.rstrip("/") == REVOKE_PATH:
+            self._revoke(fake, method, params.get("key", ""))
+            return
         rule = fake.faults.pick(method, path)
         status = self._respond(fake, rule, method, path, params)
         logged = {k: v for k, v in params.items() if k != "apikey"}
         fake.log.add(LoggedRequest(method, path, logged, status, started,
                                    time.monotonic() - clock, rule.kind if rule else None))
-        fake.stats.add(method, path, status)
+        fake.stats.add(method, path, status, fake.account.key_label(params.get("apikey")))
+
+    def _revoke(self, fake: FakeLiveAgent, method: str, key: str) -> None:
+        """The test hook that deletes an API key mid-run (not counted, like the stats)."""
+        if method != "POST":
+            self._send(405, b'{"error":"POST key=..."}', "application/json", {})
+            return
+        try:
+            fake.account.revoke_api_key(key)
+        except KeyError:
+            self._send(404, b'{"error":"no such API key"}', "application/json", {})
+            return
+        self._send(200, b'{"revoked":true}', "application/json", {})
 
     def _serve_stats(self, fake: FakeLiveAgent, method: str, path: str) -> None:
         """The fake's own counters: before faults, throttle and auth, and not counted."""
@@ -269,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         canned = canned_reply(rule)
         if canned is not None:
             return self._send_reply(canned)
-        status, payload, headers = fake.answer(method, path, request_params(rule, params))
+        status, payload, headers = fake.answer(method, path, request_params(rule, params),
+                                               self.client_address[0])
         if status == 200 and isinstance(payload, dict):
             payload = rewritten(rule, payload)
         body = payload.encode() if isinstance(payload, str) else encode_json(payload)

@@ -98,6 +98,7 @@ def configured_accounts() -> list[Account]:
         if not _NAME.fullmatch(name):
             raise UsageError(f"{SECTION}.{name}: an account's name must be lowercase letters, "
                              "digits and underscores, starting with a letter")
+        # secrets only as secrets: dlt's trace keeps what dlt.config.get read in clear text
         settings: dict[str, Any] = {key: dlt.config.get(f"{SECTION}.{name}.{key}")
                                     for key in declared if key not in SECRETS}
         for key in SECRETS:

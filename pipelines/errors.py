@@ -18,6 +18,7 @@ from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.liveagent.exceptions import AuthenticationError, ConfigurationError, LiveAgentError
+from sources.liveagent.key_pool import api_keys
 from sources.liveagent.redaction import redact
 
 from .accounts import SECRETS, Account, shared_setting
@@ -219,19 +220,26 @@ def postgres_server() -> tuple[str, float]:
 
 
 def known_secrets(account: Account | None = None) -> list[str]:
-    """The configured API keys and privacy salts (the shared ones and every account's in a
-    TOML table) and `account`'s (which may come from its environment variables alone), to
-    mask wherever a message may carry them."""
+    """The configured API keys (each key of a pool) and privacy salts: the shared ones, every
+    account's in a TOML table, and `account`'s (which may come from its environment variables
+    alone), to mask wherever a message may carry them."""
     try:
-        keys: list[Any] = [dlt.secrets.get(f"sources.liveagent.{key}") for key in SECRETS]
+        tables: list[Any] = [{key: dlt.secrets.get(f"sources.liveagent.{key}")
+                              for key in SECRETS}]
         if account is not None:
-            keys += [account.settings.get(key) for key in SECRETS]
+            tables.append(account.settings)
         accounts: Any = dlt.secrets.get("liveagent.accounts") or {}
-        keys += [settings.get(key) for settings in accounts.values()
-                 if isinstance(settings, dict) for key in SECRETS]
-        return [str(key) for key in keys if key]
+        tables += [settings for settings in accounts.values() if isinstance(settings, dict)]
+        return [secret for settings in tables for secret in _secrets_of(settings)]
     except Exception:  # secrets that cannot even be read cannot leak either
         return []
+
+
+def _secrets_of(settings: Mapping[str, Any]) -> list[str]:
+    """A settings table's secrets: each key of its API key pool, and its salt whole (a salt
+    may hold a comma, the keys' separator)."""
+    salt = settings.get("privacy_salt")
+    return [*api_keys(settings.get("api_key")), *([str(salt)] if salt else [])]
 
 
 def tables_and_reasons(failed: Mapping[str, str]) -> str:
@@ -256,4 +264,4 @@ def failure_line(error: BaseException, api_key: Any = None,
     """The one-line reason for a failed run, every configured key masked, and `api_key` too
     (a key given in code, not in configuration): what orchestrators and the run history show.
     A run of `account` is told that account's settings (see `explain`)."""
-    return redact(explain(error, account)[0], [*known_secrets(account), str(api_key or "")])
+    return redact(explain(error, account)[0], [*known_secrets(account), *api_keys(api_key)])

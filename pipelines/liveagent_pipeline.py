@@ -6,6 +6,7 @@
                            [--duckdb-storage-version VERSION]
     liveagent-pipeline demo [--conversations N] [--duckdb-path FILE] [--transform]
                             [--dashboard [--dashboard-port PORT]]
+    liveagent-pipeline plan [--account NAME] [--start-date D]
     liveagent-pipeline dashboard [--duckdb-path FILE] [--dataset NAME] [--dashboard-port PORT]
     liveagent-pipeline query [--duckdb-path FILE] [--max-rows N] "SQL"
     liveagent-pipeline convert-duckdb [--duckdb-path FILE] [--storage-version VERSION]
@@ -38,7 +39,7 @@ from typing import Any, NoReturn
 import dlt
 from dlt.common import logger as dlt_logger
 
-from pipelines import dashboard, demo, duckdb_commands, forget
+from pipelines import dashboard, demo, duckdb_commands, forget, plan
 from pipelines.accounts import Account, account_named
 from pipelines.errors import (
     EXIT_OK,
@@ -92,6 +93,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run = commands.add_parser("run", help="one ELT run")
     status = commands.add_parser(
         "status", help="where the backfill stands and what is left, without loading anything")
+    plan_parser = commands.add_parser(
+        "plan", help="before a first sync: estimate its conversations, requests and time from "
+        "a few cheap requests", description=plan.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    plan_parser.add_argument("--account", help="one of the accounts of [liveagent.accounts]")
+    plan_parser.add_argument("--start-date", type=date_argument,
+                             help="the first account-local day the sync would load")
+    plan_parser.add_argument("--debug", action="store_true",
+                             help="print the traceback of a failure")
     forget_parser = commands.add_parser(
         "forget", help="hash what the warehouse holds about one contact (an erasure request), "
         "and keep later runs from loading them in clear text",
@@ -229,6 +239,11 @@ def execute(args: argparse.Namespace, account: Account | None = None) -> tuple[s
     """The summary to print and the exit code of a run (of `account`, if any) that loaded."""
     if args.command in duckdb_commands.COMMANDS:
         return duckdb_commands.execute(args), EXIT_OK
+    if args.command == "plan":
+        settings = dict(account.settings) if account is not None else {}
+        if args.start_date:
+            settings["start_date"] = args.start_date
+        return "\n".join(plan.plan(settings)), EXIT_OK
     if args.command == "dashboard":
         path = Path(args.duckdb_path).expanduser().resolve()
         return dashboard.serve(path, args.dataset, args.dashboard_port), EXIT_OK

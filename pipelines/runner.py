@@ -66,6 +66,7 @@ from sources.liveagent.coverage import Coverage
 from sources.liveagent.dictionary import TABLES as TABLE_DESCRIPTIONS
 from sources.liveagent.exceptions import TablesFailedError
 from sources.liveagent.isolation import failing_tables
+from sources.liveagent.key_pool import api_keys, pool_per_minute
 from sources.liveagent.privacy import Privacy, checked_privacy
 from sources.liveagent.rejections import KEYLESS, REREADS, reread_kind
 from sources.liveagent.rejections import STATE_KEY as REJECTIONS_KEY
@@ -593,7 +594,8 @@ def coverage_line(coverage: Coverage) -> str:
     details = bool(dlt.config.get("sources.liveagent.conversation_details", bool))
     rate = dlt.config.get("sources.liveagent.requests_per_minute", float) or \
         DEFAULT_REQUESTS_PER_MINUTE
-    return coverage.describe(2 if details else 1, rate)
+    keys = len(api_keys(dlt.secrets.get("sources.liveagent.api_key")))
+    return coverage.describe(2 if details else 1, pool_per_minute(keys, rate))
 
 
 def delete_lines(deletes: dict[str, dict[str, int]]) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sources.liveagent.coverage import Coverage
+from sources.liveagent.key_pool import api_keys, pool_per_minute
 from sources.liveagent.settings import CONVERSATIONS
 from sources.liveagent.timebox import catch_up_load, smallest_history_load
 
@@ -33,7 +34,9 @@ class TimeBox:
     @classmethod
     def of(cls, seconds: float, started: float, settings: Mapping[str, Any]) -> TimeBox:
         """The box of a run whose source resolves `settings` (configuration.source_settings)."""
-        return cls(seconds, started, float(settings["requests_per_minute"]),
+        keys = len(api_keys(settings["api_key"]))
+        return cls(seconds, started,
+                   float(pool_per_minute(keys, float(settings["requests_per_minute"]))),
                    2 if settings["conversation_details"] else 1,
                    int(settings["conversations_per_load"]))
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import dlt
 from dlt.common.exceptions import PipelineStateNotAvailable
-from dlt.common.typing import TSecretStrValue
+from dlt.common.typing import TSecretStrValue, TSecretValue
 from dlt.extract import DltResource
 
 from .backfill import STATE_KEY as BACKFILL_KEY
@@ -170,7 +170,7 @@ def _source_state() -> dict[str, Any]:
 @dlt.source(name="liveagent", schema_contract={"data_type": "freeze"}, max_table_nesting=0)
 def liveagent_source(
     base_url: str = dlt.config.value,
-    api_key: str = dlt.secrets.value,
+    api_key: TSecretValue = dlt.secrets.value,
     timezone: str = DEFAULT_TIMEZONE,
     start_date: str | None = None,
     end_date: str | None = None,
@@ -209,7 +209,8 @@ def liveagent_source(
     after its first read today's); `metrics` counts this source's requests into a run's
     counters. `business_hours` is checked here and used by the analyst layer (business_hours.py).
     `privacy` excludes or hashes columns (with the secret `privacy_salt`) before anything is
-    written (privacy.py).
+    written (privacy.py). `api_key` is one key or several (a list, or keys separated by
+    commas): each gets `requests_per_minute` of its own (key_pool.py).
     With `failures`, a resource whose reads keep failing costs only its tables and
     is reported there (isolation.py); without, it fails the extract. See .dlt/config.toml for
     every option."""
@@ -243,7 +244,8 @@ def liveagent_source(
                       Deletions(policy, now.replace(microsecond=0), client.metrics),
                       isolation=Isolation(_failure_groups(conversation_details), failures, now),
                       rereads=rereads)
-    report_days = report_history_days(time_budget, requests_per_minute / 60)
+    pool_per_minute = client.keys.per_minute  # what the run's requests may take, all keys
+    report_days = report_history_days(time_budget, pool_per_minute / 60)
     # a time-boxed run reads the closed days before the lookback as history, sized to its box
     # (the newest 30 days of nine reports, read first, took 93 s of a 60 s box at 180/min)
     report_priority = priority_days if time_budget is None else \
@@ -257,7 +259,7 @@ def liveagent_source(
     plan = ConversationPlan(start, end, conversations_per_load, priority_days,
                             requests_per_row=2 if conversation_details else 1,
                             time_budget=time_budget,
-                            requests_per_second=requests_per_minute / 60,
+                            requests_per_second=pool_per_minute / 60,
                             reserved_requests=reports_reserve(report_days))
     changed = conversations(reading, plan).add_map(
         announce_reads(client.metrics, conversation_details))

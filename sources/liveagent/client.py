@@ -2,8 +2,9 @@
 
 - The API key travels as the `apikey` query parameter (API v1 allows nothing else), so every
   URL or exception text that leaves this module is redacted first.
-- A rate limiter shared by all threads is applied per HTTP attempt (retries included) by a
-  transport adapter, so concurrency never exceeds the account's request budget.
+- A rate limiter per API key, shared by all threads, is applied per HTTP attempt (retries
+  included) by a transport adapter, so concurrency never exceeds the account's request budget;
+  with several keys the adapter sends each attempt with a key that has room (key_pool.py).
 - Errors come out as the small `LiveAgentError` hierarchy with one-line messages.
 """
 
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from dlt.common import jsonpath
 from dlt.common.configuration import resolve_configuration
@@ -26,9 +27,7 @@ from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_EXCEPTIONS
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
-from pyrate_limiter import Duration, Limiter, Rate
 from requests import PreparedRequest, ReadTimeout, RequestException, Response
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ChunkedEncodingError, ContentDecodingError
@@ -46,8 +45,8 @@ from .exceptions import (
     RequestError,
     UnavailableError,
 )
+from .key_pool import KeyPool, PooledKey, api_keys
 from .redaction import redact
-from .settings import LIMITER_BUFFER_MS
 from .transforms import AccountTime
 
 log = logging.getLogger(__name__)
@@ -149,6 +148,9 @@ class RequestMetrics:
         # listing agrees; keys, not rows)
         self.deletes: Counter[tuple[str, str]] = Counter()
         self.taken_short = 0  # conversations whose messages were loaded short, as given
+        # API keys LiveAgent refused in this run: the run's later clients leave them out
+        # (key_pool.py; in memory only, never reported)
+        self.refused_keys: set[str] = set()
         self._waiting = 0
         self._waiting_since = 0.0
 
@@ -215,27 +217,73 @@ class RequestMetrics:
 
 
 class RateLimitedAdapter(HTTPAdapter):
-    """Takes a permit from the shared limiter before every attempt and counts attempts.
+    """Sends every attempt with a key of the pool that has room (its permit taken) and counts
+    attempts. A key answered 429 rests and the attempt goes again with another key, if one is
+    free; a key LiveAgent refuses leaves the pool and the attempt goes again with another
+    (key_pool.py). Otherwise the answer goes back to dlt's retrying session as it came.
 
     requests' timeout bounds each read, so an answer trickled a byte at a time never times
     out; this adapter reads the body itself and gives up (a `ReadTimeout`, retried like any
     timeout) when the whole body took longer than the read timeout."""
 
-    def __init__(self, limiter: Limiter, pool_maxsize: int, metrics: RequestMetrics) -> None:
+    def __init__(self, keys: KeyPool, pool_maxsize: int, metrics: RequestMetrics) -> None:
         super().__init__(pool_maxsize=pool_maxsize, pool_connections=1)
-        self.limiter = limiter
+        self.keys = keys
         self.metrics = metrics
 
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None,
              *args: Any, **kwargs: Any) -> Response:
-        self.metrics.start_waiting()
-        self.limiter.try_acquire("liveagent")
-        self.metrics.stop_waiting(request_kind(request.path_url))
-        response = super().send(request, True, timeout, *args, **kwargs)
-        limit = timeout[-1] if isinstance(timeout, tuple) else timeout
-        if not stream and limit:
-            _read_body_within(response, float(limit))
-        return response
+        while True:
+            self.metrics.start_waiting()
+            key = self.keys.acquire()
+            self.metrics.stop_waiting(request_kind(request.path_url))
+            request.url = with_key(request.url or "", key.value)
+            response = super().send(request, True, timeout, *args, **kwargs)
+            limit = timeout[-1] if isinstance(timeout, tuple) else timeout
+            if not stream and limit:
+                _read_body_within(response, float(limit))
+            if not self._another_key(key, response):
+                if self.keys.refusals_untold and _accepted(response):
+                    self.keys.tell_refusals()
+                return response
+
+    def _another_key(self, key: PooledKey, response: Response) -> bool:
+        """Whether the attempt goes again with another key: `key` was refused or rests."""
+        if response.status_code not in (200, 401, 403, 429) or self.keys.size == 1:
+            return False
+        problem = answer_problem(response)
+        if problem is None or problem.status not in (401, 403, 429):
+            return False
+        if problem.status == 429:
+            again = self.keys.rest(key, _retry_after(response))
+        else:
+            again = self.keys.refuse(key, problem.kind)
+        if again:
+            self.metrics.add_bad_answer(problem.kind)
+            response.close()
+        return again
+
+
+def _accepted(response: Response) -> bool:
+    """Whether LiveAgent answered with what was asked (and so took the key)."""
+    return answer_problem(response) is None
+
+
+_APIKEY_PARAMETER = re.compile(r"([?&])apikey=[^&#]*&?")
+DEFAULT_REST_SECONDS = 1.0  # a 429 without Retry-After
+
+
+def with_key(url: str, key: str) -> str:
+    """`url` with `key` as its `apikey` parameter (in place of any it had)."""
+    url = _APIKEY_PARAMETER.sub(r"\1", url).rstrip("?&")
+    return f"{url}{'&' if '?' in url else '?'}apikey={quote_plus(key)}"
+
+
+def _retry_after(response: Response) -> float:
+    try:
+        return max(DEFAULT_REST_SECONDS, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return DEFAULT_REST_SECONDS
 
 
 _KINDS = ((re.compile(r"/conversations/[^/?]+/messages"), "messages"),
@@ -303,7 +351,7 @@ class LiveAgentClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: Any,
         requests_per_minute: float,
         request_timeout: float,
         max_attempts: int,
@@ -312,22 +360,16 @@ class LiveAgentClient:
         metrics: RequestMetrics | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
-        if not api_key:
-            raise ConfigurationError(
-                "sources.liveagent.api_key is empty; set SOURCES__LIVEAGENT__API_KEY"
-            )
         if requests_per_minute <= 0:
             raise ConfigurationError("sources.liveagent.requests_per_minute must be positive")
         self.base_url = api_url(base_url, allow_insecure_http)
-        self._api_key = api_key
-        self.max_attempts = max_attempts
-        per_minute = max(1, int(requests_per_minute))
-        per_second = max(1, -(-per_minute // 60))  # spread the minute's budget over its seconds
-        limiter = Limiter([Rate(per_second, Duration.SECOND), Rate(per_minute, Duration.MINUTE)],
-                          buffer_ms=LIMITER_BUFFER_MS)
         # the run's counters when it passes them (a run makes a client per load), else its own
-        self._adapter = RateLimitedAdapter(limiter, max_connections, metrics or RequestMetrics())
-        self.metrics.per_minute = per_minute  # what bounds the time the plan takes
+        metrics = metrics or RequestMetrics()
+        self.keys = KeyPool(api_keys(api_key), requests_per_minute,
+                            refused=metrics.refused_keys)
+        self.max_attempts = max_attempts
+        self._adapter = RateLimitedAdapter(self.keys, max_connections, metrics)
+        self.metrics.per_minute = self.keys.per_minute  # what bounds the time the plan takes
         self._rest = self._rest_client(request_timeout, max_attempts)
         self._probe_rest = self._rest_client(min(request_timeout, PROBE_TIMEOUT), PROBE_ATTEMPTS)
         self._probe_lock = threading.Lock()
@@ -350,11 +392,8 @@ class LiveAgentClient:
         ).session
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
-        return EnvelopeRESTClient(
-            base_url=self.base_url,
-            auth=APIKeyAuth(name="apikey", api_key=self._api_key, location="query"),
-            session=session,
-        )
+        # no auth here: the adapter adds the `apikey` parameter of the key it sends with
+        return EnvelopeRESTClient(base_url=self.base_url, session=session)
 
     @property
     def metrics(self) -> RequestMetrics:
@@ -449,8 +488,8 @@ class LiveAgentClient:
                 "network")
 
     def redact(self, text: str) -> str:
-        """`text` without the API key, however it got there."""
-        return redact(text, [self._api_key])
+        """`text` without any of the API keys, however they got there."""
+        return redact(text, self.keys.all_keys)
 
     def _check(self, response: Response, *args: Any, **kwargs: Any) -> None:
         """Response hook, inside the retrying send: counts bad answers and raises for them."""

@@ -57,3 +57,14 @@ def _character_forms(char: str) -> str:
                "\\/" if char == "/" else ""}
     forms |= {r"\\{1,4}" + re.escape(e[1:]) for e in escapes if e.startswith("\\")}
     return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"
+
+
+SHOWN_KEY_END = 4  # characters of a key's end a message may show to tell keys apart...
+SHOWN_KEY_MIN_LENGTH = 16  # ...when the key is at least this long (a quarter of it at most)
+
+
+def masked_key(key: str, position: int, count: int) -> str:
+    """How messages name one of `count` configured keys: 'key 2 of 3 (...x7Qa)', the end
+    left out of a short key (LiveAgent's are 32 characters)."""
+    end = f" (...{key[-SHOWN_KEY_END:]})" if len(key) >= SHOWN_KEY_MIN_LENGTH else ""
+    return f"key {position} of {count}{end}"

@@ -23,6 +23,9 @@ DEFAULT_PRIORITY_DAYS = 30  # the first load reads this many days back; history 
 # pyrate-limiter sleeps this long past each freed slot; its default of 50 ms stretches every
 # one-second window to 1.05 s, leaving 5% of the budget unused (measured: 0.949 of the limit)
 LIMITER_BUFFER_MS = 5
+# LiveAgent's cap per IP address, whatever the keys (its support article on request limits);
+# a pool of keys whose limits add up to more is held to it
+IP_REQUESTS_PER_SECOND = 300.0
 DEFAULT_DETAILS_REFRESH_DAYS = 7  # company/agent details of unchanged list rows re-read after
 # rejected units (a conversation, its messages, a report day, a knowledge-base entry) each
 # resource reads again per run, least recently read first: 100 conversations cost at most 200

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -50,6 +51,28 @@ def test_standalone_fake_takes_a_rate_limit_and_burst() -> None:
         assert statuses == [200, 200, 429]
         assert requests.get(f"{url}/_fake/stats", timeout=10).json()["by_status"] == \
             {"200": 2, "429": 1}
+
+
+def test_standalone_fake_takes_several_keys_each_limited_and_revoked_by_the_hook() -> None:
+    with standalone_fake("--conversations", "10", "--api-key", "k-1,k-2,k-3",
+                         "--requests-per-minute", "60", "--burst", "1", "--limit-per-key") as url:
+        statuses = [requests.get(f"{url}/api/tags", params={"apikey": key}, timeout=10)
+                    .status_code for key in ("k-1", "k-1", "k-2")]
+        assert statuses == [200, 429, 200]  # k-1's one request is spent, not k-2's
+        requests.post(f"{url}/_fake/keys/revoke", data={"key": "k-3"}, timeout=10)
+        assert requests.get(f"{url}/api/tags", params={"apikey": "k-3"}, timeout=10) \
+            .status_code == 401
+
+
+def test_standalone_fake_with_a_frozen_clock() -> None:
+    with standalone_fake("--conversations", "10", "--frozen") as url:
+        times = []
+        for _ in range(2):
+            times.append(requests.get(f"{url}/api/application/status",
+                                      params={"apikey": "test-api-key"}, timeout=10)
+                         .json()["response"]["current_server_time"])
+            time.sleep(1.1)
+        assert times[0] == times[1]
 
 
 def test_standalone_fake_takes_real_world_behaviours() -> None:

@@ -33,6 +33,7 @@ class TestStats:
                 "/api/tags": 1, "agent_details": 1, "company_details": 1,
                 "conversation_details": 1, "messages": 2,
             },
+            "by_key": {"key 1": {"200": 7, "404": 1}, "unknown": {"401": 1}},
         }
 
     def test_answered_before_throttle_and_auth_and_not_logged(self, api: Api) -> None:
@@ -48,7 +49,8 @@ class TestStats:
         api.get("/api/tags")
         response = api.session.post(api.fake.url + "/_fake/stats/reset", timeout=10)
         assert response.status_code == 200
-        assert stats(api) == {"total": 0, "by_method": {}, "by_status": {}, "by_path": {}}
+        assert stats(api) == {"total": 0, "by_method": {}, "by_status": {}, "by_path": {},
+                              "by_key": {}}
         api.get("/api/tags")
         assert stats(api)["by_path"] == {"/api/tags": 1}
         assert len(api.fake.log.entries()) == 2  # the request log is not the stats' to clear
