@@ -107,9 +107,11 @@ def test_long_backfill_commits_in_chunks_and_resumes_after_the_last(
     family = ("--resources", "conversations")
     assert killed_run(configured, "extract", 450, *family) == -9  # inside the third chunk
     committed = {r["conversationid"] for r in warehouse.rows("conversations", "conversationid")}
-    # two chunks were loaded before the kill; a chunk may hold a few less than 200 new
-    # conversations when rows of the previous chunk's last second are listed again
-    assert 390 <= len(committed) <= 400
+    # whole chunks were loaded before the kill: two as a rule, one when the second's load had
+    # not committed by the 450th request (seen once in CI on 2 busy cores); a chunk may hold a
+    # few less than 200 new conversations when rows of the previous chunk's last second are
+    # listed again
+    assert 190 <= len(committed) <= 200 or 390 <= len(committed) <= 400, len(committed)
 
     fake.log.clear()
     assert run_cli("--progress-every", "0", *family) == 0
