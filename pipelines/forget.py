@@ -46,7 +46,7 @@ from pipelines import duckdb_file, history
 from pipelines.accounts import Account
 from pipelines.configuration import check_dataset
 from pipelines.options import RunOptions, UsageError
-from pipelines.runner import build_analyst_layer, configured_privacy
+from pipelines.runner import build_analyst_layer, configured_privacy, source_state
 from pipelines.targets import (
     describe_target,
     exclusive,
@@ -163,7 +163,7 @@ def forget(options: RunOptions, email: str | None = None, contact_id: str | None
             person = find(client, key, email=email, contact_id=given if email is None else None)
             planned = plan(client, person, key) if not person.empty else {}
         subject = keyed_hash(given, key)
-        known = forgotten_entries(_source_state(pipeline))
+        known = forgotten_entries(source_state(pipeline))
         if not planned and subject in known.ids | known.emails:
             return ForgetResult(subject, {}, already=True)
         if not planned and not person.conversations:
@@ -199,11 +199,6 @@ def forget(options: RunOptions, email: str | None = None, contact_id: str | None
         result.duckdb_clear_left = clear_bytes_left(
             {options.writer_file, options.duckdb_file}, person)
     return result
-
-
-def _source_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
-    state: dict[str, Any] = pipeline.state.get("sources", {}).get("liveagent", {})
-    return state
 
 
 def _remember(pipeline: dlt.Pipeline, found: Entries) -> None:
